@@ -1,0 +1,67 @@
+"""Shared fixtures: executed notebooks and the headline numbers they recorded.
+
+``make test`` copies every notebook into ``build/nbtest`` and runs
+``pytest --nbmake --overwrite build/nbtest tests``: nbmake executes the copies
+first and keeps their outputs, then the tests here read those outputs. When a
+test runs without that (``pytest tests/...``), the notebook is executed here.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helper_functions import RESULTS_MIME
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NBTEST_DIR = REPO_ROOT / "build" / "nbtest"
+SESSION_START = time.time()
+
+
+def _is_executed(notebook: nbformat.NotebookNode) -> bool:
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return bool(code) and all(cell.get("execution_count") for cell in code)
+
+
+def executed_notebook(relative_path: str) -> nbformat.NotebookNode:
+    """Return the executed copy of ``relative_path`` (e.g. ``notebooks/02_...ipynb``).
+
+    Uses the copy nbmake executed in this test session; otherwise executes the
+    committed notebook now, in a fresh kernel, into ``build/nbtest``.
+    """
+    copy = NBTEST_DIR / relative_path
+    if copy.exists() and copy.stat().st_mtime >= SESSION_START:
+        notebook = nbformat.read(copy, as_version=4)
+        if _is_executed(notebook):
+            return notebook
+    from tools.run_notebooks import execute
+
+    target, _ = execute(REPO_ROOT / relative_path, NBTEST_DIR)
+    return nbformat.read(target, as_version=4)
+
+
+def notebook_results(notebook: nbformat.NotebookNode) -> dict[str, float]:
+    """Merge every ``record_results`` output of an executed notebook."""
+    results: dict[str, float] = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if RESULTS_MIME in data:
+                results.update(data[RESULTS_MIME])
+    return results
+
+
+@pytest.fixture(scope="session")
+def results_of():
+    """``results_of("notebooks/NAME.ipynb")`` -> the numbers that notebook recorded when executed."""
+    cache: dict[str, dict[str, float]] = {}
+
+    def read(relative_path: str) -> dict[str, float]:
+        if relative_path not in cache:
+            cache[relative_path] = notebook_results(executed_notebook(relative_path))
+        return cache[relative_path]
+
+    return read

@@ -1,0 +1,79 @@
+"""Check that every jupytext ``.py`` notebook and its paired ``.ipynb`` hold the same cells.
+
+Run: ``python -m tools.check_notebooks`` (exit 1 on drift) or
+``python -m tools.check_notebooks --sync`` to rewrite each ``.ipynb`` from its ``.py`` master.
+
+File times and ``jupytext --diff``'s exit status cannot tell drift (``--diff``
+exits 0 even when it prints differences), so we parse both files and compare
+cell types, sources and tags. Outputs are ignored: committed notebooks carry none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
+
+
+def notebook_masters(root: Path = REPO_ROOT) -> list[Path]:
+    """Return every ``.py`` percent notebook in the notebook folders."""
+    return sorted(path for folder in NOTEBOOK_DIRS for path in (root / folder).glob("*.py"))
+
+
+def cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in notebook.cells]
+
+
+def drift(master: Path) -> str | None:
+    """Return a one-line description of how ``master`` and its ``.ipynb`` differ, or None."""
+    paired = master.with_suffix(".ipynb")
+    if not paired.exists():
+        return f"{paired} is missing"
+    expected = cells(jupytext.read(master))
+    actual = cells(nbformat.read(paired, as_version=4))
+    if len(expected) != len(actual):
+        return f"{paired} has {len(actual)} cells, {master.name} has {len(expected)}"
+    for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+        if want != got:
+            return f"{paired} cell {index} differs from {master.name}: {got[1][:60]!r} vs {want[1][:60]!r}"
+    return None
+
+
+def orphans(root: Path = REPO_ROOT) -> list[Path]:
+    """Return ``.ipynb`` files that have no ``.py`` master."""
+    return sorted(
+        path
+        for folder in NOTEBOOK_DIRS
+        for path in (root / folder).glob("*.ipynb")
+        if not path.with_suffix(".py").exists()
+    )
+
+
+def sync(master: Path) -> None:
+    """Rewrite ``master``'s ``.ipynb`` from the ``.py`` (no outputs)."""
+    jupytext.write(jupytext.read(master), master.with_suffix(".ipynb"), fmt="ipynb")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check .py/.ipynb notebook pairs for drift.")
+    parser.add_argument("--sync", action="store_true", help="rewrite every .ipynb from its .py master")
+    args = parser.parse_args(argv)
+    problems = [f"{path} has no .py master" for path in orphans()]
+    for master in notebook_masters():
+        if args.sync:
+            sync(master)
+        elif (problem := drift(master)) is not None:
+            problems.append(problem)
+    for problem in problems:
+        print(f"drift: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

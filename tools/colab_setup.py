@@ -1,0 +1,45 @@
+"""The one Colab setup cell that every notebook starts with.
+
+Run: ``python -m tools.colab_setup`` prints the cell. ``tests/test_notebooks_setup.py``
+checks that the first code cell of every notebook is exactly ``SETUP_CELL`` and that
+its pins match ``requirements.txt``; edit the cell here, then paste it into the masters.
+
+It installs only the pinned packages Colab lacks, and makes ``helper_functions``
+importable: from the course checkout when the notebook runs inside it, otherwise
+by fetching the file from the course repository (with a timeout, checking that
+what arrived is Python and not an HTML error page, and never leaving a bad file).
+"""
+
+COURSE_REPO = "pytorch-course/pytorch-classification-course"
+
+SETUP_CELL = """\
+# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+import importlib.util, os, pathlib, subprocess, sys, urllib.request
+
+COURSE_REPO = "@COURSE_REPO@"
+PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
+missing = [pin for module, pin in PINNED.items() if importlib.util.find_spec(module) is None]
+if missing:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+
+here = pathlib.Path.cwd()
+course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), None)
+if course_root is None:  # e.g. Colab: fetch the course's helpers once
+    url = f"https://raw.githubusercontent.com/{COURSE_REPO}/main/helper_functions.py"
+    text = urllib.request.urlopen(url, timeout=30).read().decode("utf-8")
+    compile(text, "helper_functions.py", "exec")  # an HTML error page fails here, before it is saved
+    if "def accuracy_fn" not in text:
+        raise RuntimeError(f"{url} did not return the course's helper_functions.py")
+    (here / "helper_functions.py.part").write_text(text, encoding="utf-8")
+    os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
+    course_root = here
+sys.path.insert(0, str(course_root))""".replace("@COURSE_REPO@", COURSE_REPO)
+
+
+def main() -> int:
+    print(SETUP_CELL)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

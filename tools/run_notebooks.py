@@ -1,0 +1,71 @@
+"""Execute notebooks headless and write the executed copies, with outputs, under ``build/``.
+
+Run: ``python -m tools.run_notebooks [NOTEBOOK_OR_FOLDER ...] [--out build/executed]``
+(default: every ``.ipynb`` in ``notebooks/`` and ``solutions/``; ``make notebooks``
+runs this). Each notebook runs in a fresh kernel with its own folder as the working
+directory, as in Jupyter. Cells tagged ``raises-exception`` may raise; any other
+error stops that notebook and makes the command exit 1 after the rest have run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES = ("notebooks", "solutions")
+DEFAULT_OUT = REPO_ROOT / "build" / "executed"
+
+
+def expand(sources: list[str]) -> list[Path]:
+    """Return the ``.ipynb`` files named by ``sources`` (files or folders), sorted."""
+    found: list[Path] = []
+    for source in sources:
+        path = Path(source).resolve()
+        found.extend(sorted(path.glob("*.ipynb")) if path.is_dir() else [path])
+    return found
+
+
+def execute(path: Path, out_dir: Path, cell_timeout: int = 900) -> tuple[Path, float]:
+    """Execute ``path`` and write it to ``out_dir/<its folder>/<its name>``; return (copy, seconds)."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=cell_timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        target = out_dir / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, target)
+    return target, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Execute notebooks headless into build/.")
+    parser.add_argument("sources", nargs="*", default=[str(REPO_ROOT / d) for d in DEFAULT_SOURCES])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for executed copies")
+    args = parser.parse_args(argv)
+    failures = 0
+    for path in expand(args.sources):
+        try:
+            target, seconds = execute(path, args.out)
+            print(
+                f"ok     {seconds:7.1f} s  {path.relative_to(REPO_ROOT)} -> {target.relative_to(REPO_ROOT)}", flush=True
+            )
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+            failures += 1
+            summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            print(f"FAILED {path.relative_to(REPO_ROOT)}: {summary}", file=sys.stderr, flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
