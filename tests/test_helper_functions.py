@@ -1,0 +1,432 @@
+"""Unit tests for helper_functions.py: values worked out by hand, errors pinned by message."""
+
+from __future__ import annotations
+
+import random
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import helper_functions as hf
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+class FixedLogits(nn.Module):
+    """Returns logits chosen by the test, whatever the input; counts its calls."""
+
+    def __init__(self, logits: torch.Tensor) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+        self.logits = logits
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.logits[: X.shape[0]] * self.scale
+
+
+# ---------------------------------------------------------------- accuracy_fn
+def test_accuracy_counts_correct_samples_over_all_samples():
+    assert hf.accuracy_fn(torch.tensor([1, 0, 1, 1]), torch.tensor([1, 1, 1, 0])) == 50.0
+    assert hf.accuracy_fn(torch.tensor([2, 2, 2]), torch.tensor([2, 2, 1])) == pytest.approx(200 / 3)
+
+
+def test_accuracy_accepts_lists_and_arrays():
+    assert hf.accuracy_fn([1, 0], np.array([1, 0])) == 100.0
+
+
+def test_accuracy_refuses_to_broadcast_n1_against_n():
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        hf.accuracy_fn(torch.zeros(4, 1), torch.zeros(4))
+
+
+def test_accuracy_of_empty_input_is_an_error():
+    with pytest.raises(ValueError, match="empty"):
+        hf.accuracy_fn(torch.tensor([]), torch.tensor([]))
+
+
+def test_accuracy_rejects_non_tensors():
+    with pytest.raises(TypeError, match="y_true must be"):
+        hf.accuracy_fn("abc", [1, 2, 3])
+
+
+# ---------------------------------------------------------------- logits_to_labels
+@pytest.mark.parametrize(
+    ("logits", "expected"),
+    [
+        (torch.tensor([-1.0, 0.5, 0.0]), [0, 1, 0]),
+        (torch.tensor([[2.0], [-3.0]]), [1, 0]),
+        (torch.tensor([[0.1, 0.9, 0.0], [5.0, 1.0, 2.0]]), [1, 0]),
+        (torch.tensor([[1.0, -1.0], [-1.0, 1.0]]), [0, 1]),
+    ],
+)
+def test_logits_to_labels_chooses_by_output_width(logits, expected):
+    assert hf.logits_to_labels(logits).tolist() == expected
+
+
+def test_logits_to_labels_rejects_images():
+    with pytest.raises(ValueError, match=r"\[N\], \[N, 1\] or \[N, C\]"):
+        hf.logits_to_labels(torch.zeros(2, 3, 4))
+
+
+# ---------------------------------------------------------------- set_seeds
+def test_set_seeds_makes_every_generator_repeat():
+    hf.set_seeds(7)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    hf.set_seeds(7)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+
+
+def test_set_seeds_rejects_non_int():
+    with pytest.raises(TypeError, match="seed must be an int"):
+        hf.set_seeds("42")
+
+
+# ---------------------------------------------------------------- train/test steps
+def batches(*pairs):
+    return [(torch.tensor(X, dtype=torch.float32), torch.tensor(y)) for X, y in pairs]
+
+
+def test_test_step_accuracy_is_over_samples_not_a_mean_of_batch_means():
+    # batch 1: 3 samples, all right; batch 2: 1 sample, wrong.
+    # Mean of batch means would be (100 + 0) / 2 = 50%; the truth is 3/4 = 75%.
+    model = nn.Identity()
+    data = batches(([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]], [1, 1, 0]), ([[1.0, 0.0]], [1]))
+    result = hf.test_step(model, data, nn.CrossEntropyLoss(), device="cpu")
+    assert result["acc"] == 75.0
+
+
+def test_test_step_loss_is_sample_weighted():
+    # L1 between logits and labels: batch 1 errors (0, 0) -> mean 0; batch 2 error 3 -> mean 3.
+    # Sample-weighted mean = (0 * 2 + 3 * 1) / 3 = 1, not (0 + 3) / 2 = 1.5.
+    model = nn.Flatten(start_dim=0)
+    data = [
+        (torch.tensor([[1.0], [0.0]]), torch.tensor([1.0, 0.0])),
+        (torch.tensor([[3.0]]), torch.tensor([0.0])),
+    ]
+    result = hf.test_step(model, data, nn.L1Loss())
+    assert result["loss"] == pytest.approx(1.0)
+
+
+def test_train_step_squeezes_binary_logits_and_learns():
+    hf.set_seeds(0)
+    model = nn.Linear(1, 1)
+    X = torch.tensor([[-2.0], [-1.0], [1.0], [2.0]])
+    y = torch.tensor([0.0, 0.0, 1.0, 1.0])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    losses = [hf.train_step(model, [(X, y)], nn.BCEWithLogitsLoss(), optimizer)["loss"] for _ in range(30)]
+    assert losses[-1] < losses[0]
+    assert hf.test_step(model, [(X, y)], nn.BCEWithLogitsLoss())["acc"] == 100.0
+
+
+def test_steps_set_their_mode_and_restore_it():
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(2, 2)
+
+        def forward(self, X):
+            seen.append(self.training)
+            return self.linear(X)
+
+    model = Spy().eval()
+    data = batches(([[0.0, 1.0]], [1]))
+    hf.train_step(model, data, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1))
+    assert seen == [True] and not model.training
+    model.train()
+    hf.test_step(model, data, nn.CrossEntropyLoss())
+    assert seen == [True, False] and model.training
+
+
+def test_train_step_keeps_no_autograd_graph_in_its_result():
+    model = nn.Linear(2, 2)
+    data = batches(([[0.0, 1.0], [1.0, 0.0]], [1, 0]))
+    result = hf.train_step(model, data, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1))
+    assert all(isinstance(value, float) for value in result.values())
+
+
+def test_custom_accuracy_fn_is_weighted_by_batch_size():
+    calls = []
+
+    def always_half(y_true, y_pred):
+        calls.append(len(y_true))
+        return 50.0
+
+    data = batches(([[0.0, 1.0], [0.0, 1.0]], [1, 1]), ([[1.0, 0.0]], [1]))
+    result = hf.test_step(nn.Identity(), data, nn.CrossEntropyLoss(), accuracy_fn=always_half)
+    assert calls == [2, 1] and result["acc"] == pytest.approx(50.0)
+
+
+def test_steps_print_only_when_asked(capsys):
+    data = batches(([[0.0, 1.0]], [1]))
+    model = nn.Linear(2, 2)
+    hf.test_step(model, data, nn.CrossEntropyLoss())
+    assert capsys.readouterr().out == ""
+    hf.test_step(model, data, nn.CrossEntropyLoss(), verbose=True)
+    hf.train_step(model, data, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), verbose=True)
+    out = capsys.readouterr().out
+    assert "Test loss" in out and "Train loss" in out
+
+
+def test_steps_reject_empty_data_and_bad_batches():
+    with pytest.raises(ValueError, match="no batches"):
+        hf.test_step(nn.Linear(2, 2), [], nn.CrossEntropyLoss())
+    with pytest.raises(TypeError, match=r"\(X, y\) pairs"):
+        hf.test_step(nn.Linear(2, 2), [torch.zeros(2, 2)], nn.CrossEntropyLoss())
+
+
+def test_steps_refuse_mismatched_label_shapes():
+    model = FixedLogits(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    data = [(torch.zeros(2, 2), torch.tensor([[0], [1]]))]
+    with pytest.raises(ValueError, match="shape"):
+        hf.test_step(model, data, lambda logits, y: logits.sum())
+
+
+def test_eval_model_names_the_model():
+    data = batches(([[0.0, 1.0], [1.0, 0.0]], [1, 1]))
+    result = hf.eval_model(nn.Identity(), data, nn.CrossEntropyLoss())
+    assert result["model_name"] == "Identity" and result["acc"] == 50.0
+    assert set(result) == {"model_name", "loss", "acc"}
+
+
+# ---------------------------------------------------------------- make_predictions
+def test_make_predictions_returns_softmax_rows_and_restores_the_model():
+    model = FixedLogits(torch.tensor([[0.0, 0.0], [np.log(3.0), 0.0]])).train()
+    probs = hf.make_predictions(model, [torch.zeros(3), torch.zeros(3)], device="cpu")
+    assert probs.shape == (2, 2)
+    assert probs[0].tolist() == pytest.approx([0.5, 0.5])
+    assert probs[1].tolist() == pytest.approx([0.75, 0.25])
+    assert model.training
+
+
+def test_make_predictions_one_logit_gives_sigmoid():
+    probs = hf.make_predictions(FixedLogits(torch.tensor([[0.0], [100.0]])), [torch.zeros(1), torch.zeros(1)])
+    assert probs.tolist() == pytest.approx([0.5, 1.0])
+
+
+def test_make_predictions_needs_samples():
+    with pytest.raises(ValueError, match="at least one sample"):
+        hf.make_predictions(nn.Linear(2, 2), [])
+
+
+# ---------------------------------------------------------------- print_train_time
+def test_print_train_time_returns_and_prints_seconds(capsys):
+    assert hf.print_train_time(1.0, 3.5, device="cpu") == 2.5
+    assert "2.500 seconds" in capsys.readouterr().out
+
+
+def test_print_train_time_rejects_reversed_clock():
+    with pytest.raises(ValueError, match="before start"):
+        hf.print_train_time(5.0, 1.0)
+
+
+# ---------------------------------------------------------------- plot_decision_boundary
+def grid_points():
+    X = torch.tensor([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
+    return X, torch.tensor([0, 1, 1, 0])
+
+
+class Sign(nn.Module):
+    """One logit: positive where x0 > 0."""
+
+    def __init__(self, width: int = 1):
+        super().__init__()
+        self.width = width
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, X):
+        score = X[:, :1] + self.dummy
+        return score if self.width == 1 else torch.cat([-score, score, torch.zeros_like(score)][: self.width], dim=1)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_decision_boundary_reads_labels_from_output_width(width):
+    # Labels y are all 0/1 whatever the width: the regions must follow the model, not y.
+    X, _ = grid_points()
+    xx, _, labels = hf._decision_grid(Sign(width), X, resolution=3)
+    # a 3x3 grid over x0 in [-1.1, 1.1]: columns left of 0 are class 0, right of 0 class 1
+    assert xx[0].tolist() == pytest.approx([-1.1, 0.0, 1.1])
+    assert labels.tolist() == [[0, 0, 1]] * 3
+
+
+def test_decision_boundary_draws_regions_and_points():
+    X, y = grid_points()
+    ax = hf.plot_decision_boundary(Sign(), X, y, resolution=5)
+    assert ax is plt.gca()
+    assert len(ax.collections) == 2  # filled regions, then the scattered points
+    assert ax.collections[1].get_offsets().shape == (4, 2)
+    assert ax.get_xlim() == pytest.approx((-1.1, 1.1))
+
+
+def test_decision_boundary_draws_side_by_side_on_current_axes():
+    X, y = grid_points()
+    fig = plt.figure()
+    plt.subplot(1, 2, 1)
+    first = hf.plot_decision_boundary(Sign(), X, y, resolution=5)
+    plt.subplot(1, 2, 2)
+    second = hf.plot_decision_boundary(Sign(), X, y, resolution=5)
+    assert len(fig.axes) == 2 and first is fig.axes[0] and second is fig.axes[1]
+
+
+def test_decision_boundary_keeps_model_mode_and_device():
+    X, y = grid_points()
+    model = Sign().train()
+    hf.plot_decision_boundary(model, X, y, resolution=5)
+    assert model.training and model.dummy.device.type == "cpu"
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 3), (4, 1)])
+def test_decision_boundary_needs_two_features(shape):
+    with pytest.raises(ValueError, match=r"\[N, 2\]"):
+        hf.plot_decision_boundary(Sign(), torch.zeros(shape), torch.zeros(4))
+
+
+def test_decision_boundary_needs_one_label_per_point():
+    with pytest.raises(ValueError, match="4 samples but y has 3"):
+        hf.plot_decision_boundary(Sign(), torch.zeros(4, 2), torch.zeros(3))
+
+
+# ---------------------------------------------------------------- plot_predictions / plot_loss_curves
+def test_plot_predictions_draws_three_series_on_current_axes():
+    X = torch.arange(4.0).unsqueeze(1)
+    ax = hf.plot_predictions(X[:2], X[:2] * 2, X[2:], X[2:] * 2, predictions=X[2:] * 2 + 0.1)
+    assert ax is plt.gca()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Training data", "Testing data", "Predictions"]
+
+
+def test_plot_predictions_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="train: data has 2 values but labels have 3"):
+        hf.plot_predictions(torch.zeros(2), torch.zeros(3), torch.zeros(1), torch.zeros(1))
+
+
+def test_plot_loss_curves_returns_two_axes_with_the_curves():
+    axes = hf.plot_loss_curves({"train_loss": [3, 2, 1], "test_loss": [3, 2, 2], "train_acc": [1, 2, 3]})
+    assert len(axes) == 2
+    assert [line.get_label() for line in axes[0].lines] == ["train_loss", "test_loss"]
+    assert list(axes[0].lines[0].get_ydata()) == [3.0, 2.0, 1.0]
+    assert [line.get_label() for line in axes[1].lines] == ["train_acc"]
+
+
+def test_plot_loss_curves_validates_its_input():
+    with pytest.raises(ValueError, match="missing"):
+        hf.plot_loss_curves({"train_loss": [1]})
+    with pytest.raises(ValueError, match="same non-zero length"):
+        hf.plot_loss_curves({"train_loss": [1, 2], "test_loss": [1]})
+
+
+# ---------------------------------------------------------------- save / load
+def test_save_and_load_round_trip(tmp_path):
+    hf.set_seeds(1)
+    saved = nn.Linear(3, 2)
+    path = hf.save_model(saved, tmp_path / "models", "linear.pth")
+    assert path == tmp_path / "models" / "linear.pth" and path.is_file()
+    loaded = hf.load_model(nn.Linear(3, 2), path, device="cpu")
+    assert torch.equal(loaded.weight, saved.weight) and torch.equal(loaded.bias, saved.bias)
+
+
+def test_save_model_wants_a_torch_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"'\.pt' or '\.pth'"):
+        hf.save_model(nn.Linear(1, 1), tmp_path, "model.bin")
+
+
+def test_load_model_reports_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no saved model"):
+        hf.load_model(nn.Linear(1, 1), tmp_path / "nope.pth")
+
+
+def test_load_model_refuses_pickled_objects(tmp_path):
+    path = tmp_path / "evil.pth"
+    torch.save({"weight": torch.zeros(1, 1), "bias": torch.zeros(1), "extra": object()}, path)
+    with pytest.raises(Exception, match="(?i)weights_only|unsupported"):
+        hf.load_model(nn.Linear(1, 1), path)
+
+
+# ---------------------------------------------------------------- TensorBatches
+def test_tensor_batches_yield_every_sample_once_in_order():
+    batches_ = list(hf.TensorBatches(torch.arange(5.0).unsqueeze(1), torch.arange(5), batch_size=2))
+    assert [y.tolist() for _, y in batches_] == [[0, 1], [2, 3], [4]]
+    assert len(hf.TensorBatches(torch.zeros(5, 1), torch.zeros(5), batch_size=2)) == 3
+
+
+def test_tensor_batches_shuffle_like_dataloader():
+    features, labels = torch.arange(10.0).unsqueeze(1), torch.arange(10)
+    dataset = torch.utils.data.TensorDataset(features, labels)
+    torch.manual_seed(3)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=4, shuffle=True)
+    expected = [y.tolist() for _ in range(2) for _, y in loader]
+    fast = hf.TensorBatches.from_dataset(dataset, batch_size=4, shuffle=True)
+    torch.manual_seed(3)
+    assert [y.tolist() for _ in range(2) for _, y in fast] == expected
+
+
+def test_tensor_batches_validate_input():
+    with pytest.raises(ValueError, match="3 samples but labels has 2"):
+        hf.TensorBatches(torch.zeros(3, 1), torch.zeros(2))
+    with pytest.raises(ValueError, match="empty"):
+        hf.TensorBatches(torch.zeros(0, 1), torch.zeros(0))
+    with pytest.raises(ValueError, match="batch_size"):
+        hf.TensorBatches(torch.zeros(3, 1), torch.zeros(3), batch_size=0)
+
+
+# ---------------------------------------------------------------- data_dir / record_results
+def test_data_dir_defaults_to_repo_and_honours_override(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    assert hf.data_dir().name == "data" and (hf.data_dir().parent / "helper_functions.py").is_file()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert hf.data_dir() == tmp_path
+
+
+def test_record_results_displays_json_and_text(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    assert hf.record_results(acc=99.5, loss=torch.tensor(0.25)) == {"acc": 99.5, "loss": 0.25}
+    (bundle, raw), = shown
+    assert raw and bundle[hf.RESULTS_MIME] == {"acc": 99.5, "loss": 0.25}
+    assert "acc: 99.5" in bundle["text/plain"]
+
+
+def test_record_results_needs_numbers():
+    with pytest.raises(ValueError, match="at least one"):
+        hf.record_results()
+
+
+# ---------------------------------------------------------------- CUDA (skipped without a GPU)
+@CUDA
+def test_steps_and_boundary_on_cuda_leave_model_on_cuda():
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)).to("cuda")
+    X, y = torch.randn(64, 2), torch.randint(0, 2, (64,))
+    data = [(X[:32], y[:32]), (X[32:], y[32:])]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    result = hf.train_step(model, data, nn.CrossEntropyLoss(), optimizer, device="cuda")
+    assert isinstance(result["loss"], float)
+    hf.plot_decision_boundary(model, X, y, resolution=5)
+    assert next(model.parameters()).device.type == "cuda"
+    hf.make_predictions(model, list(X[:3]), device="cuda")
+    assert next(model.parameters()).device.type == "cuda"
+
+
+@CUDA
+def test_load_model_maps_cuda_weights_to_cpu(tmp_path):
+    path = hf.save_model(nn.Linear(2, 2).to("cuda"), tmp_path, "gpu.pth")
+    loaded = hf.load_model(nn.Linear(2, 2), path, device="cpu")
+    assert loaded.weight.device.type == "cpu"
+
+
+@CUDA
+def test_tensor_batches_on_cuda():
+    fast = hf.TensorBatches(torch.zeros(4, 1), torch.arange(4), batch_size=2, shuffle=True, device="cuda")
+    assert all(X.device.type == "cuda" for X, _ in fast)

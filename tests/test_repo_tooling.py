@@ -1,0 +1,191 @@
+"""The repository's machinery: pins, notebook pairs, the exercise generator and the Colab setup cell."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+
+from tools import check_notebooks, colab_setup, make_exercises
+from tools.make_exercises import MarkerError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HEADER = "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n#     name: python3\n# ---\n"
+
+
+def pins_from_requirements() -> dict[str, str]:
+    lines = (REPO_ROOT / "requirements.txt").read_text().splitlines()
+    return dict(line.split("==") for line in lines if line and not line.startswith("#"))
+
+
+# ---------------------------------------------------------------- environment
+def test_requirements_pin_every_package_exactly():
+    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*", line), f"not an exact pin: {line}"
+    assert pins_from_requirements()["torch"] == "2.14.1"
+    assert pins_from_requirements()["torchvision"] == "0.29.1"
+
+
+def test_environment_yml_holds_the_same_pins_as_requirements():
+    environment = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
+    pip_section = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    conda_pins = dict(line.split("==") for line in pip_section)
+    assert conda_pins == pins_from_requirements()
+
+
+# ---------------------------------------------------------------- notebooks as a set
+def all_masters() -> list[Path]:
+    return check_notebooks.notebook_masters()
+
+
+def test_there_are_notebooks_to_check():
+    assert all_masters(), "no notebooks found in notebooks/, exercises/ or solutions/"
+
+
+@pytest.mark.parametrize("master", all_masters(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_py_master_and_ipynb_hold_the_same_cells(master):
+    assert check_notebooks.drift(master) is None
+
+
+def test_every_ipynb_has_a_py_master():
+    assert check_notebooks.orphans() == []
+
+
+@pytest.mark.parametrize("master", all_masters(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_first_code_cell_is_the_colab_setup_cell(master):
+    notebook = jupytext.read(master)
+    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert first_code.source == colab_setup.SETUP_CELL
+
+
+@pytest.mark.parametrize("master", all_masters(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_notebooks_carry_no_outputs(master):
+    notebook = nbformat.read(master.with_suffix(".ipynb"), as_version=4)
+    assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_setup_cell_is_python_and_pins_match_requirements():
+    ast.parse(colab_setup.SETUP_CELL)
+    pinned = re.findall(r'"([A-Za-z0-9_-]+)==([0-9.]+)"', colab_setup.SETUP_CELL)
+    assert pinned, "setup cell pins nothing"
+    requirements = pins_from_requirements()
+    assert {name: version for name, version in pinned} == {name: requirements[name] for name, _ in pinned}
+    assert colab_setup.COURSE_REPO in colab_setup.SETUP_CELL
+
+
+def test_readme_badges_point_at_notebooks_that_exist():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for repo, path in re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/main/([^)\s]+)", readme):
+        assert repo == colab_setup.COURSE_REPO
+        assert (REPO_ROOT / path).is_file(), f"README badge points at missing {path}"
+
+
+# ---------------------------------------------------------------- drift detection itself
+def write_pair(folder: Path, py_text: str) -> Path:
+    master = folder / "lesson.py"
+    master.write_text(py_text)
+    check_notebooks.sync(master)
+    return master
+
+
+def test_drift_is_detected_in_source_type_and_count(tmp_path):
+    master = write_pair(tmp_path, HEADER + "# %% [markdown]\n# Hello\n\n# %%\nx = 1\n")
+    assert check_notebooks.drift(master) is None
+    master.write_text(HEADER + "# %% [markdown]\n# Hello\n\n# %%\nx = 2\n")
+    assert "cell 1 differs" in check_notebooks.drift(master)
+    master.write_text(HEADER + "# %% [markdown]\n# Hello\n")
+    assert "has 2 cells" in check_notebooks.drift(master)
+    master.with_suffix(".ipynb").unlink()
+    assert "missing" in check_notebooks.drift(master)
+
+
+def test_drift_sees_tags(tmp_path):
+    master = write_pair(tmp_path, HEADER + "# %%\nx = 1\n")
+    master.write_text(HEADER + '# %% tags=["raises-exception"]\nx = 1\n')
+    assert check_notebooks.drift(master) is not None
+
+
+# ---------------------------------------------------------------- exercise generator
+def master_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "demo_solutions.py"
+    path.write_text(HEADER + body)
+    return path
+
+
+def test_committed_exercises_match_the_generator():
+    assert make_exercises.main(["--check"]) == 0
+
+
+def test_every_master_has_a_generated_exercise():
+    for master in make_exercises.masters():
+        assert make_exercises.exercise_path(master).is_file(), f"{master.name} has no generated exercise"
+
+
+def test_exercise_path_naming():
+    assert make_exercises.exercise_path(Path("solutions/02_x_solutions.py")).name == "02_x_exercises.py"
+    assert make_exercises.exercise_path(Path("solutions/assignment_06.py")).name == "assignment_06.py"
+
+
+def test_solution_regions_become_placeholders_with_indentation(tmp_path):
+    master = master_file(
+        tmp_path,
+        "# %% [markdown]\n# Exercise 1\n\n"
+        "# %%\nimport torch\n\n"
+        "# %%\ndef f(x):\n    # BEGIN SOLUTION\n    return x * 2\n    # END SOLUTION\n\n"
+        "# %%\nprint(f(2))\n\n"
+        "# %% [markdown]\n# Why?\n# <!-- BEGIN SOLUTION -->\n# Because.\n# <!-- END SOLUTION -->\n",
+    )
+    cells = make_exercises.exercise_notebook(master).cells
+    assert cells[2].source == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError"
+    assert "Because" not in cells[4].source and "*Your answer here.*" in cells[4].source
+    # cells before the first exercise stay untagged; from it on, code cells may raise
+    assert "tags" not in cells[1].metadata
+    assert cells[2].metadata["tags"] == ["raises-exception"]
+    assert cells[3].metadata["tags"] == ["raises-exception"]
+    assert cells[0].source == "Exercise 1"
+
+
+def test_solution_only_cells_are_dropped(tmp_path):
+    master = master_file(tmp_path, '# %%\nx = 1\n\n# %% tags=["solution-only"]\nsecret = 42\n')
+    sources = [cell.source for cell in make_exercises.exercise_notebook(master).cells]
+    assert sources == ["x = 1"]
+
+
+def test_generated_exercise_runs_headless(tmp_path):
+    from nbclient import NotebookClient
+
+    master = master_file(tmp_path, "# %%\nx = 1\n\n# %%\n# BEGIN SOLUTION\ny = x + 1\n# END SOLUTION\n\n# %%\nprint(y)\n")
+    notebook = make_exercises.exercise_notebook(master)
+    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+    errors = [o.ename for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == ["NotImplementedError", "NameError"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("# %%\nx = 1\n\n# %%\n# BEGIN SOLUTION\ny = 2\n", r"demo_solutions\.py:12: BEGIN SOLUTION is never closed"),
+        (
+            "# %%\n# BEGIN SOLUTION\n# BEGIN SOLUTION\ny = 2\n# END SOLUTION\n",
+            r"demo_solutions\.py:10: nested BEGIN SOLUTION \(the one at line 9",
+        ),
+        ("# %%\ny = 2\n# END SOLUTION\n", r"demo_solutions\.py:10: END SOLUTION without a BEGIN"),
+        ("# %% [markdown]\n# <!-- BEGIN SOLUTION -->\n# text\n", r"demo_solutions\.py:9: BEGIN SOLUTION is never closed"),
+    ],
+)
+def test_malformed_markers_name_file_and_line(tmp_path, body, message):
+    master = master_file(tmp_path, body)
+    with pytest.raises(MarkerError, match=message):
+        make_exercises.exercise_notebook(master)
+
+
+def test_cli_reports_malformed_markers_with_exit_2(tmp_path, capsys):
+    master = master_file(tmp_path, "# %%\n# BEGIN SOLUTION\n")
+    assert make_exercises.main(["--check", str(master)]) == 2
+    assert "demo_solutions.py:9" in capsys.readouterr().err
