@@ -301,6 +301,19 @@ def print_train_time(start: float, end: float, device: Device | None = None) -> 
 # ---------------------------------------------------------------------------
 # Plotting
 # ---------------------------------------------------------------------------
+def _decision_grid(model: nn.Module, X: torch.Tensor, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return a ``resolution`` x ``resolution`` grid around ``X`` and the model's label at each point."""
+    x0_min, x0_max = X[:, 0].min().item() - 0.1, X[:, 0].max().item() + 0.1
+    x1_min, x1_max = X[:, 1].min().item() - 0.1, X[:, 1].max().item() + 0.1
+    xx, yy = np.meshgrid(np.linspace(x0_min, x0_max, resolution), np.linspace(x1_min, x1_max, resolution))
+    grid = torch.from_numpy(np.column_stack((xx.ravel(), yy.ravel()))).float()
+    param = next(iter(model.parameters()), None)
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    with _mode(model, training=False), torch.inference_mode():
+        logits = model(grid.to(device=_model_device(model), dtype=dtype))
+    return xx, yy, logits_to_labels(logits).cpu().reshape(xx.shape).numpy()
+
+
 def plot_decision_boundary(model: nn.Module, X: Any, y: Any, resolution: int = 101) -> plt.Axes:
     """Draw the model's decision regions and the points ``X`` coloured by ``y``; return the axes.
 
@@ -314,17 +327,7 @@ def plot_decision_boundary(model: nn.Module, X: Any, y: Any, resolution: int = 1
     if X.shape[0] != y.reshape(-1).shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.reshape(-1).shape[0]}")
     X_cpu, y_cpu = X.detach().float().cpu(), y.detach().reshape(-1).cpu()
-    x0_min, x0_max = X_cpu[:, 0].min().item() - 0.1, X_cpu[:, 0].max().item() + 0.1
-    x1_min, x1_max = X_cpu[:, 1].min().item() - 0.1, X_cpu[:, 1].max().item() + 0.1
-    xx, yy = np.meshgrid(np.linspace(x0_min, x0_max, resolution), np.linspace(x1_min, x1_max, resolution))
-    grid = torch.from_numpy(np.column_stack((xx.ravel(), yy.ravel()))).float()
-
-    param = next(iter(model.parameters()), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    with _mode(model, training=False), torch.inference_mode():
-        logits = model(grid.to(device=_model_device(model), dtype=dtype))
-    grid_labels = logits_to_labels(logits).cpu().reshape(xx.shape).numpy()
-
+    xx, yy, grid_labels = _decision_grid(model, X_cpu, resolution)
     ax = plt.gca()
     ax.contourf(xx, yy, grid_labels, cmap=plt.cm.RdYlBu, alpha=0.7)
     ax.scatter(X_cpu[:, 0], X_cpu[:, 1], c=y_cpu.numpy(), s=20, cmap=plt.cm.RdYlBu, edgecolors="k", linewidths=0.3)
