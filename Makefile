@@ -38,7 +38,9 @@ test: setup
 	mkdir -p build/nbtest
 	cp -r notebooks exercises solutions build/nbtest/
 	find build/nbtest -type f ! -name '*.ipynb' -delete
-	$(PY) -m pytest --nbmake --overwrite build/nbtest tests
+	@# pytest exits 5 when it collected nothing: that is a broken suite, so say so and fail
+	$(PY) -m pytest --nbmake --overwrite build/nbtest tests || { status=$$?; \
+	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
 
 exercises: $(STAMP)
 	$(PY) -m tools.make_exercises
