@@ -394,7 +394,7 @@ def test_record_results_displays_json_and_text(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
     assert hf.record_results(acc=99.5, loss=torch.tensor(0.25)) == {"acc": 99.5, "loss": 0.25}
-    (bundle, raw), = shown
+    ((bundle, raw),) = shown
     assert raw and bundle[hf.RESULTS_MIME] == {"acc": 99.5, "loss": 0.25}
     assert "acc: 99.5" in bundle["text/plain"]
 

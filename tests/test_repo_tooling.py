@@ -15,7 +15,10 @@ from tools import check_notebooks, colab_setup, make_exercises
 from tools.make_exercises import MarkerError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HEADER = "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n#     name: python3\n# ---\n"
+HEADER = (
+    "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n"
+    "#     language: python\n#     name: python3\n# ---\n"
+)
 
 
 def pins_from_requirements() -> dict[str, str]:
@@ -160,7 +163,9 @@ def test_solution_only_cells_are_dropped(tmp_path):
 def test_generated_exercise_runs_headless(tmp_path):
     from nbclient import NotebookClient
 
-    master = master_file(tmp_path, "# %%\nx = 1\n\n# %%\n# BEGIN SOLUTION\ny = x + 1\n# END SOLUTION\n\n# %%\nprint(y)\n")
+    master = master_file(
+        tmp_path, "# %%\nx = 1\n\n# %%\n# BEGIN SOLUTION\ny = x + 1\n# END SOLUTION\n\n# %%\nprint(y)\n"
+    )
     notebook = make_exercises.exercise_notebook(master)
     NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
     errors = [o.ename for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
@@ -176,7 +181,10 @@ def test_generated_exercise_runs_headless(tmp_path):
             r"demo_solutions\.py:10: nested BEGIN SOLUTION \(the one at line 9",
         ),
         ("# %%\ny = 2\n# END SOLUTION\n", r"demo_solutions\.py:10: END SOLUTION without a BEGIN"),
-        ("# %% [markdown]\n# <!-- BEGIN SOLUTION -->\n# text\n", r"demo_solutions\.py:9: BEGIN SOLUTION is never closed"),
+        (
+            "# %% [markdown]\n# <!-- BEGIN SOLUTION -->\n# text\n",
+            r"demo_solutions\.py:9: BEGIN SOLUTION is never closed",
+        ),
     ],
 )
 def test_malformed_markers_name_file_and_line(tmp_path, body, message):

@@ -53,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sources", nargs="*", default=[str(REPO_ROOT / d) for d in DEFAULT_SOURCES])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for executed copies")
     args = parser.parse_args(argv)
+    out_dir = args.out.resolve()
     failures = 0
     for path in expand(args.sources):
         try:
-            target, seconds = execute(path, args.out)
+            target, seconds = execute(path, out_dir)
             print(
                 f"ok     {seconds:7.1f} s  {path.relative_to(REPO_ROOT)} -> {target.relative_to(REPO_ROOT)}", flush=True
             )
