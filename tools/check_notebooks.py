@@ -55,9 +55,16 @@ def orphans(root: Path = REPO_ROOT) -> list[Path]:
     )
 
 
+def with_stable_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Number the cells' ids by position, so regenerating a notebook does not churn its JSON."""
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index}"
+    return notebook
+
+
 def sync(master: Path) -> None:
     """Rewrite ``master``'s ``.ipynb`` from the ``.py`` (no outputs)."""
-    jupytext.write(jupytext.read(master), master.with_suffix(".ipynb"), fmt="ipynb")
+    jupytext.write(with_stable_ids(jupytext.read(master)), master.with_suffix(".ipynb"), fmt="ipynb")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from tools.check_notebooks import with_stable_ids
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 EXERCISES_DIR = REPO_ROOT / "exercises"
@@ -128,7 +130,7 @@ def render(master: Path) -> dict[Path, str]:
     target = exercise_path(master)
     return {
         target: jupytext.writes(notebook, fmt="py:percent"),
-        target.with_suffix(".ipynb"): jupytext.writes(notebook, fmt="ipynb"),
+        target.with_suffix(".ipynb"): jupytext.writes(with_stable_ids(notebook), fmt="ipynb"),
     }
 
 
