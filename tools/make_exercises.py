@@ -126,12 +126,11 @@ def masters() -> list[Path]:
 
 def render(master: Path) -> dict[Path, str]:
     """Return the generated text of the exercise ``.py`` and ``.ipynb`` for ``master``."""
-    notebook = exercise_notebook(master)
     target = exercise_path(master)
-    return {
-        target: jupytext.writes(notebook, fmt="py:percent"),
-        target.with_suffix(".ipynb"): jupytext.writes(with_stable_ids(notebook), fmt="ipynb"),
-    }
+    py_text = jupytext.writes(exercise_notebook(master), fmt="py:percent")
+    # the .ipynb is made from the .py exactly as `check_notebooks --sync` makes it, so the two tools agree
+    paired = with_stable_ids(jupytext.reads(py_text, fmt="py:percent"))
+    return {target: py_text, target.with_suffix(".ipynb"): jupytext.writes(paired, fmt="ipynb") + "\n"}
 
 
 def _same_notebook(generated: str, committed: str, suffix: str) -> bool:
