@@ -1,0 +1,22 @@
+"""Grade a class's submissions of a course assignment, each in its own sandboxed kernel.
+
+Run: ``python -m grading grade assignment_06 SUBMISSION... --out DIR [--jobs N] [--timeout SECONDS]``
+(``python -m grading --help`` lists every command and option). SUBMISSION is an
+``.ipynb`` file, a jupytext ``py:percent`` file, or a folder of them.
+
+How a submission is graded:
+
+1. The checks come from the course's master notebook (``solutions/...py``): its cell
+   tagged ``harness`` and its cells tagged ``check``. A submission's own copies of
+   those cells are run like any other cell but never trusted (``checks``).
+2. The submission is copied into a fresh temporary folder with ``helper_functions.py``
+   and executed there, in a fresh kernel, inside bubblewrap when it is available, with
+   memory, CPU and file-size limits (``sandbox``). Errors are allowed; a cell that runs
+   too long is interrupted; a cell that kills or hangs the kernel is skipped on a rerun
+   (``run_one``).
+3. After the submission's cells, one more cell runs every check in isolation, on a
+   snapshot of the submission's variables, and prints the results tagged with a nonce
+   drawn after the submission's code ran. Only those lines are read.
+4. ``grades.csv``, per-submission JSON and Markdown feedback and a Gradescope
+   ``results.json`` are written to DIR (``grade``).
+"""

@@ -1,0 +1,140 @@
+"""The grader's command line.
+
+Run::
+
+    python -m grading grade assignment_06 SUBMISSION... --out DIR [--jobs N] [--timeout SECONDS]
+    python -m grading export-gradescope assignment_06 --out FILE.zip
+    python -m grading list
+
+``grade`` takes ``.ipynb`` files, ``py:percent`` ``.py`` files and folders of them, and
+writes ``grades.csv``, ``results.json`` (Gradescope's format) and ``feedback/`` (a JSON
+and a Markdown file per submission) into DIR. ``--sandbox`` (default ``auto``, or the
+``GRADING_SANDBOX`` variable) picks bubblewrap when it works here and falls back to
+resource limits only, with a warning.
+
+Exit status: 0 when every submission was graded, whatever the students scored; 1 when
+the grader itself failed; 2 for a usage error (unknown assignment, missing path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from grading import sandbox
+from grading.checks import ASSIGNMENTS, Checks, load_checks
+from grading.grade import Outcome, Settings, find_submissions, grade_all, write_reports
+
+SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)i?B?$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """``"6G"`` -> 6 * 2**30 bytes; plain numbers are bytes."""
+    match = SIZE.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a size such as 4G or 512M, got {text!r}")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** "BKMGT".index(unit.upper() or "B"))
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grading", description="Grade course assignments.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade submissions and write grades.csv, results.json and feedback/")
+    grade.add_argument("assignment", help=f"one of: {', '.join(sorted(ASSIGNMENTS))}")
+    grade.add_argument("submissions", nargs="+", help=".ipynb or .py notebooks, or folders of them")
+    grade.add_argument("--out", type=Path, required=True, help="folder for the results")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    defaults, limits = Settings(), sandbox.Limits()
+    grade.add_argument(
+        "--timeout", type=_seconds, default=defaults.timeout, help="wall clock per submission, s (default %(default)g)"
+    )
+    grade.add_argument(
+        "--cell-timeout", type=_seconds, default=defaults.cell_timeout, help="per cell, s (default %(default)g)"
+    )
+    grade.add_argument(
+        "--check-timeout", type=_seconds, default=defaults.check_timeout, help="per check, s (default %(default)g)"
+    )
+    grade.add_argument(
+        "--memory", type=parse_size, default=limits.memory_bytes, help="address space per process (default 8G)"
+    )
+    grade.add_argument(
+        "--sandbox",
+        choices=sandbox.SANDBOX_MODES,
+        default=os.environ.get("GRADING_SANDBOX", defaults.sandbox),
+        help="bwrap, none, or auto: bwrap when it works here (default; env GRADING_SANDBOX)",
+    )
+
+    export = commands.add_parser("export-gradescope", help="build a Gradescope autograder zip")
+    export.add_argument("assignment", help=f"one of: {', '.join(sorted(ASSIGNMENTS))}")
+    export.add_argument("--out", type=Path, required=True, help="the .zip to write")
+
+    commands.add_parser("list", help="list the assignments the grader knows")
+    return parser
+
+
+def _print_progress(outcome: Outcome, checks: Checks) -> None:
+    score = sum(e.points for e in checks.exercises if outcome.passed[e.name])
+    print(
+        f"{outcome.status[:40]:<40} {score}/{checks.max_points} {outcome.seconds:6.1f} s  {outcome.submission.label}",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        for name, master in sorted(ASSIGNMENTS.items()):
+            print(f"{name}\t{master}")
+        return 0
+    if args.assignment not in ASSIGNMENTS:
+        print(
+            f"error: unknown assignment {args.assignment!r}; known: {', '.join(sorted(ASSIGNMENTS))}", file=sys.stderr
+        )
+        return 2
+    if args.command == "export-gradescope":
+        from grading.gradescope import export
+
+        print(f"wrote {export(args.assignment, args.out)}")
+        return 0
+
+    if args.jobs < 1:
+        print(f"error: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    try:
+        submissions = find_submissions(args.submissions)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    checks = load_checks(args.assignment)
+    settings = Settings(
+        timeout=args.timeout,
+        cell_timeout=args.cell_timeout,
+        check_timeout=args.check_timeout,
+        sandbox=args.sandbox,
+        limits=sandbox.Limits(memory_bytes=args.memory),
+    )
+    try:
+        outcomes = grade_all(
+            checks, submissions, settings, jobs=args.jobs, progress=lambda o: _print_progress(o, checks)
+        )
+    except RuntimeError as error:  # --sandbox bwrap where bubblewrap cannot work
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    write_reports(outcomes, checks, args.out)
+    print(f"wrote {args.out / 'grades.csv'}, {args.out / 'results.json'} and {args.out / 'feedback'}/")
+    failures = [outcome for outcome in outcomes if outcome.grader_error]
+    for outcome in failures:
+        print(f"grader failure on {outcome.submission.label}:\n{outcome.grader_error}", file=sys.stderr)
+    return 1 if failures else 0

@@ -1,0 +1,351 @@
+"""The grader's parts, without kernels: the checks of assignment 6, reading submissions, results and the CLI.
+
+The checks are the master's own (``load_checks``), executed here in-process on
+hand-made namespaces, so each expectation below is a fact a student relies on
+("the last five rows are X[-5:], and X[5:] fails with a message saying so").
+The end-to-end runs are in ``test_grading_hostile.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import nbformat
+import pytest
+import torch
+from sklearn.datasets import make_circles
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from grading import cli, gradescope, sandbox
+from grading.checks import Exercise, grader_cell, load_checks, read_results
+from grading.grade import NotANotebook, _status, find_submissions, load_notebook
+from helper_functions import plot_decision_boundary
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def checks():
+    return load_checks("assignment_06")
+
+
+@pytest.fixture(scope="module")
+def harness(checks):
+    """The master's harness and checks, executed once, as the grader executes them."""
+    namespace = {"__name__": "__course_checks__"}
+    exec(compile(checks.code, "<course checks>", "exec"), namespace)
+    return namespace
+
+
+def run(harness, name, **variables):
+    return harness["run_check"](name, variables)
+
+
+@pytest.fixture(scope="module")
+def circles():
+    X, y = make_circles(2000, noise=0.05, random_state=42)
+    X_train, X_test, y_train, y_test = train_test_split(
+        torch.from_numpy(X).float(), torch.from_numpy(y).float(), test_size=0.2, random_state=42
+    )
+    return {"X": X, "y": y, "X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test}
+
+
+def two_linear_layers(hidden=8, activation=None):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, hidden), *([activation] if activation else []), nn.Linear(hidden, 1))
+
+
+# ---------------------------------------------------------------- what the master declares
+def test_master_declares_nine_exercises_of_one_point_each(checks):
+    assert [exercise.name for exercise in checks.exercises] == [f"ex{n}" for n in range(1, 10)]
+    assert {exercise.points for exercise in checks.exercises} == {1} and checks.max_points == 9
+    assert all(exercise.hint for exercise in checks.exercises)
+
+
+def test_the_graders_copy_of_the_checks_drops_the_self_check_calls(checks, harness):
+    assert 'check("ex' not in checks.code
+    assert list(harness["EXERCISES"]) == [exercise.name for exercise in checks.exercises]
+
+
+# ---------------------------------------------------------------- the checks, exercise by exercise
+def test_ex1_wants_the_circles_and_the_right_slices(harness, circles):
+    X, y = circles["X"], circles["y"]
+    good = {"X": X, "y": y, "n_features": 2, "first_five_X": X[:5], "first_five_y": y[:5], "last_five_X": X[-5:]}
+    assert run(harness, "ex1", **good) == (True, "passed")
+    passed, message = run(harness, "ex1", **{**good, "last_five_X": X[5:]})  # known defect 12
+    assert not passed and "`last_five_X` should have shape (5, 2), got (1995, 2)" in message
+    noisier, _ = make_circles(2000, noise=0.1, random_state=42)
+    passed, message = run(harness, "ex1", **{**good, "X": noisier})
+    assert not passed and "not the circles asked for" in message
+    assert not run(harness, "ex1", **{**good, "n_features": 2.0})[0]
+    passed, message = run(harness, "ex1", **{k: v for k, v in good.items() if k != "X"})
+    assert not passed and "`X` is not defined" in message
+
+
+def test_ex2_wants_float_tensors_split_80_20_with_seed_42(harness, circles):
+    split = {name: circles[name] for name in ("X_train", "X_test", "y_train", "y_test")}
+    assert run(harness, "ex2", **split)[0]
+    passed, message = run(harness, "ex2", **{**split, "y_train": split["y_train"].long()})
+    assert not passed and "`y_train` should be float32" in message
+    other = train_test_split(torch.from_numpy(circles["X"]).float(), test_size=0.2, random_state=0)
+    passed, message = run(harness, "ex2", **{**split, "X_train": other[0]})
+    assert not passed and "not the split asked for" in message
+
+
+def test_ex3_wants_exactly_two_linear_layers_and_no_activation(harness):
+    assert run(harness, "ex3", model_0=two_linear_layers())[0]
+    passed, message = run(harness, "ex3", model_0=two_linear_layers(activation=nn.ReLU()))
+    assert not passed and "not linear" in message
+    three = nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 4), nn.Linear(4, 1))
+    assert "exactly two nn.Linear layers, it has 3" in run(harness, "ex3", model_0=three)[1]
+    wide = nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 2))
+    assert "expected (5, 1)" in run(harness, "ex3", model_0=wide)[1]
+
+
+def test_ex4_wants_bce_with_logits_and_sgd_at_0_1_over_model_0(harness):
+    model_0 = two_linear_layers()
+    good = {
+        "model_0": model_0,
+        "loss_fn": nn.BCEWithLogitsLoss(),
+        "optimizer": torch.optim.SGD(model_0.parameters(), 0.1),
+    }
+    assert run(harness, "ex4", **good)[0]
+    assert "nn.BCEWithLogitsLoss" in run(harness, "ex4", **{**good, "loss_fn": nn.BCELoss()})[1]
+    slow = torch.optim.SGD(model_0.parameters(), lr=0.01)
+    assert "learning rate should be 0.1, got 0.01" in run(harness, "ex4", **{**good, "optimizer": slow})[1]
+    adam = torch.optim.Adam(model_0.parameters(), lr=0.1)
+    assert "torch.optim.SGD, got Adam" in run(harness, "ex4", **{**good, "optimizer": adam})[1]
+    # known defect 14 of lesson 02: an optimizer built for another model
+    other = torch.optim.SGD(two_linear_layers().parameters(), lr=0.1)
+    assert "does not hold the parameters of `model_0`" in run(harness, "ex4", **{**good, "optimizer": other})[1]
+
+
+def test_ex5_refuses_a_loss_averaged_over_the_wrong_count(harness, circles):
+    model_0 = two_linear_layers()
+    train_loss = nn.functional.binary_cross_entropy_with_logits(
+        model_0(circles["X_train"]).detach()[:, 0], circles["y_train"]
+    ).item()
+    test_acc = harness["_accuracy"](model_0, circles["X_test"], circles["y_test"])
+    loss_curve, acc_curve = [train_loss] * 10, [50.0] * 9 + [test_acc]
+    figure = plt.figure()
+    plt.subplot(1, 2, 1)
+    plt.plot(loss_curve)
+    plt.subplot(1, 2, 2)
+    plt.plot(acc_curve)
+    good = {"model_0": model_0, "loss_curve": loss_curve, "acc_curve": acc_curve, "curves_fig": figure}
+    assert run(harness, "ex5", **good) == (True, "passed")
+    # known defect 11: the sum of 50 batch means divided by 1569, the last batch's start index + 1
+    too_small = [value * 50 / 1569 for value in loss_curve]
+    passed, message = run(harness, "ex5", **{**good, "loss_curve": too_small})
+    assert not passed and "averaged over the right number" in message
+    fractions = [value / 100 for value in acc_curve]
+    assert "percentages" in run(harness, "ex5", **{**good, "acc_curve": fractions})[1]
+    assert "should hold 10 values" in run(harness, "ex5", **{**good, "loss_curve": loss_curve * 10})[1]
+    assert "no line showing `loss_curve`" in run(harness, "ex5", **{**good, "curves_fig": plt.figure()})[1]
+    plt.close("all")
+
+
+def test_ex6_and_ex7_judge_model_1_by_its_behaviour(harness, circles):
+    linear = two_linear_layers()
+    assert "still a linear function" in run(harness, "ex6", model_1=linear)[1]
+    relu = two_linear_layers(activation=nn.ReLU())
+    assert run(harness, "ex6", model_1=relu)[0]
+    assert "should be a new model" in run(harness, "ex6", model_1=relu, model_0=relu)[1]
+    untrained = run(harness, "ex7", model_1=relu, optimizer_1=torch.optim.Adam(relu.parameters()))
+    assert not untrained[0] and "at least 95% is needed" in untrained[1]
+
+
+def test_ex8_wants_train_and_test_boundaries_side_by_side(harness, circles):
+    model_1 = two_linear_layers(activation=nn.ReLU())
+
+    def boundaries(*splits):
+        figure = plt.figure()
+        for position, split in enumerate(splits, start=1):
+            plt.subplot(1, len(splits), position)
+            plot_decision_boundary(model_1, circles[f"X_{split}"], circles[f"y_{split}"])
+        return figure
+
+    assert run(harness, "ex8", boundary_fig=boundaries("train", "test"))[0]
+    assert "two plots side by side, it holds 1" in run(harness, "ex8", boundary_fig=boundaries("train"))[1]
+    swapped = run(harness, "ex8", boundary_fig=boundaries("test", "train"))[1]
+    assert "the left plot shows 400 points; the training data has 1600" in swapped
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- the grader's cell
+def test_grader_cell_prints_one_tagged_result_per_exercise(checks, capsys):
+    exec(grader_cell(checks.code, "NONCE", 5.0), {"X": "not an array"})
+    lines = capsys.readouterr().out.splitlines()
+    results = read_results(lines, "NONCE", checks.exercises)
+    assert list(results) == [exercise.name for exercise in checks.exercises]
+    assert not any(result["passed"] for result in results.values())
+    assert "`X` should be a Tensor or ndarray or list or tuple, got str" in results["ex1"]["message"]
+
+
+def test_a_check_that_hangs_is_stopped_after_its_time_limit(checks, capsys):
+    class Stuck(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 1))
+
+        def forward(self, x):
+            time.sleep(60)
+
+    start = time.monotonic()
+    exec(grader_cell(checks.code, "N", 1.0), {"model_0": Stuck()})
+    results = read_results(capsys.readouterr().out.splitlines(), "N", checks.exercises)
+    assert time.monotonic() - start < 20
+    assert results["ex3"] == {"passed": False, "message": "the check ran longer than 1 s and was stopped"}
+
+
+def test_results_are_read_only_from_nonce_lines_and_never_twice():
+    exercises = (Exercise("ex1", 1, ""), Exercise("ex2", 1, ""))
+    line = 'N{"name": "ex1", "passed": true, "message": "passed"}'
+    forged = '{"name": "ex2", "passed": true, "message": "passed"}'
+    assert read_results([forged, line, "ex2: PASS"], "N", exercises) == {"ex1": {"passed": True, "message": "passed"}}
+    with pytest.raises(ValueError, match="repeated"):
+        read_results([line, line], "N", exercises)
+    with pytest.raises(ValueError, match="unexpected"):
+        read_results(['N{"name": "ex9", "passed": true, "message": ""}'], "N", exercises)
+    with pytest.raises(ValueError, match="malformed"):
+        read_results(["N{not json"], "N", exercises)
+
+
+def test_status_is_the_worst_thing_that_happened():
+    assert _status({}) == "ok"
+    assert _status({"timeouts": ["code cell 3"]}) == "timeout"
+    assert _status({"budget_exhausted": True}) == "timeout"
+    assert _status({"timeouts": ["code cell 3"], "kernel_deaths": ["code cell 5"]}) == "kernel_died"
+    assert _status({"error": "the check results were tampered with", "kernel_deaths": ["x"]}).startswith("error: ")
+
+
+# ---------------------------------------------------------------- reading submissions
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.ipynb", b"", "the file is empty"),
+        ("blank.ipynb", b"  \n", "the file is empty"),
+        ("binary.ipynb", b"\x89PNG\r\n\x1a\n\xff\xfe", "not text"),
+        ("json.ipynb", b'{"cells": 3}', "not a Jupyter notebook"),
+        ("script.py", b"print('hi')\n", "`# %%` cell markers"),
+        ("notes.txt", b"# %%\nx = 1\n", "expected an .ipynb or a .py notebook"),
+    ],
+)
+def test_files_that_are_not_notebooks_are_refused_with_a_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(NotANotebook, match=reason):
+        load_notebook(path)
+
+
+def test_notebooks_are_read_without_their_outputs(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", text="a printed 9/9")]
+    nbformat.write(notebook, tmp_path / "a.ipynb")
+    (tmp_path / "b.py").write_text("# %% [markdown]\n# Hi\n\n# %%\nx = 1\n")
+    assert load_notebook(tmp_path / "a.ipynb").cells[0].outputs == []
+    assert [cell.cell_type for cell in load_notebook(tmp_path / "b.py").cells] == ["markdown", "code"]
+
+
+def test_folders_expand_to_their_notebooks_once_each(tmp_path):
+    for name in ("class/alice.ipynb", "class/bob/work.py", "class/.ipynb_checkpoints/alice.ipynb", "class/notes.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    found = find_submissions([tmp_path / "class", tmp_path / "class" / "alice.ipynb"])
+    assert [s.path.relative_to(tmp_path).as_posix() for s in found] == ["class/alice.ipynb", "class/bob/work.py"]
+    assert [s.slug for s in found] == ["class__alice.ipynb", "class__bob__work.py"]
+    with pytest.raises(FileNotFoundError, match="no such submission"):
+        find_submissions([tmp_path / "missing.ipynb"])
+
+
+# ---------------------------------------------------------------- command line, sandbox, bundle
+def test_usage_errors_exit_2_and_name_the_problem(tmp_path, capsys):
+    assert cli.main(["grade", "assignment_99", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "unknown assignment 'assignment_99'" in capsys.readouterr().err
+    assert cli.main(["grade", "assignment_06", str(tmp_path / "nope.ipynb"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such submission" in capsys.readouterr().err
+
+
+def test_not_a_notebook_is_graded_without_starting_a_kernel(tmp_path, capsys):
+    (tmp_path / "empty.ipynb").write_bytes(b"")
+    assert cli.main(["grade", "assignment_06", str(tmp_path / "empty.ipynb"), "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "grades.csv").read_text().splitlines()[1].endswith(",0,0,0,0,0,0,0,0,0,0,9,not_a_notebook")
+    result = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert result["score"] == 0 and "the file is empty" in result["output"]
+
+
+def test_sizes_parse_in_binary_units():
+    assert cli.parse_size("6G") == 6 * 2**30
+    assert cli.parse_size("512M") == 512 * 2**20
+    assert cli.parse_size("1.5GiB") == 3 * 2**29
+    assert cli.parse_size("1000") == 1000
+
+
+def test_bubblewrap_command_exposes_only_the_submissions_folder(tmp_path):
+    argv = ["python", "-c", "pass"]
+    wrapped = sandbox.command(argv, tmp_path, tmp_path / "work", "bwrap", sandbox.Limits())
+    joined = " ".join(wrapped)
+    assert wrapped[0] == "bwrap" and wrapped[-3:] == argv
+    for flag in (
+        "--ro-bind / /",
+        f"--bind {tmp_path} {tmp_path}",
+        "--unshare-all",
+        "--die-with-parent",
+        "--tmpfs /tmp",
+    ):
+        assert flag in joined
+    assert sandbox.command(argv, tmp_path, tmp_path, "none", sandbox.Limits()) == argv
+    with pytest.raises(ValueError, match="sandbox mode"):
+        sandbox.resolve_mode("docker")
+
+
+def test_gradescope_bundle_holds_the_grader_master_and_executable_scripts(tmp_path):
+    bundle = gradescope.export("assignment_06", tmp_path / "autograder.zip")
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        run_autograder = archive.read("run_autograder").decode()
+    assert {"setup.sh", "run_autograder", "helper_functions.py", "requirements.txt"} <= names
+    assert {"grading/__main__.py", "grading/run_one.py", "solutions/assignment_06_classification.py"} <= names
+    assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    assert "grade assignment_06" in run_autograder and "GRADING_SUBMISSION_DIR" in run_autograder
+
+
+def test_the_linearity_probe_is_deterministic_and_sees_smooth_activations(harness):
+    torch.manual_seed(123)
+    model = two_linear_layers(activation=nn.Tanh())
+    state = torch.get_rng_state()
+    assert harness["_is_affine"](model) is False
+    assert torch.equal(torch.get_rng_state(), state)  # it draws from its own generator
+    assert harness["_is_affine"](two_linear_layers()) is True
+
+
+def test_the_sandbox_hides_the_masters_and_the_submissions_folders_but_not_the_grader(tmp_path):
+    for name in ("solutions", "class"):
+        (tmp_path / name).mkdir()
+    candidates = [tmp_path / "solutions", tmp_path / "class", tmp_path / "missing", Path("/"), REPO_ROOT]
+    hidden = sandbox.folders_to_hide(candidates, keep=[REPO_ROOT / "grading"])
+    assert hidden == [(tmp_path / "class").resolve(), (tmp_path / "solutions").resolve()]
+
+
+def test_processes_a_submission_leaves_behind_are_killed_and_others_spared():
+    spared = subprocess.Popen(["sleep", "60"])
+    try:
+        with sandbox.reaping_strays():
+            started = subprocess.run(["sh", "-c", "sleep 60 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True)
+            orphan = int(started.stdout)
+            assert orphan in sandbox.descendants()  # adopted when its parent shell exited
+        with pytest.raises(ProcessLookupError):
+            os.kill(orphan, 0)  # killed and reaped
+        assert spared.poll() is None
+    finally:
+        spared.kill()
+        spared.wait()
