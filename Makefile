@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-requirements
 
-.PHONY: setup system-deps data notebooks test exercises sync lint clean
+.PHONY: setup system-deps data notebooks test bench exercises sync lint clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: setup
 	@# pytest exits 5 when it collected nothing: that is a broken suite, so say so and fail
 	$(PY) -m pytest --nbmake --overwrite build/nbtest tests || { status=$$?; \
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
+
+# Full benchmark (3 rounds x 3 epochs, a few minutes): build/bench/results.{json,md,png}.
+# CI runs the reduced setting (1 round x 1 epoch) inside `make test`.
+bench: setup
+	$(PY) -m bench
 
 exercises: $(STAMP)
 	$(PY) -m tools.make_exercises

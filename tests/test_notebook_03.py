@@ -1,0 +1,192 @@
+"""Lesson 03 (computer vision on FashionMNIST), its solutions and its generated exercises.
+
+The slow tests read what the executed notebooks computed (``results_of``), never re-typed
+numbers; the fast ones check facts about the masters that keep those numbers honest: seeds
+before every model, one optimizer per model, a table of contents that matches the sections,
+exercises that do not leak their solutions.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from conftest import executed_notebook, notebook_results
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LESSON = "notebooks/03_pytorch_computer_vision.ipynb"
+SOLUTIONS = "solutions/03_pytorch_computer_vision_solutions.ipynb"
+EXERCISES = "exercises/03_pytorch_computer_vision_exercises.ipynb"
+MASTERS = [REPO_ROOT / LESSON, REPO_ROOT / SOLUTIONS]
+FASHION_TRAIN_IMAGES = 60_000
+FASHION_TEST_IMAGES = 10_000
+TIME_LIMIT_S = 240  # on the course's 2-core CI machine, with nothing else running
+
+
+def code_cells(path: Path) -> list[str]:
+    notebook = jupytext.read(path.with_suffix(".py"))
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def is_whole_split_accuracy(acc: float, test_samples: int) -> bool:
+    """An exact accuracy over ``test_samples`` samples is ``k / test_samples * 100`` for a whole k."""
+    correct = acc / 100 * test_samples
+    return abs(correct - round(correct)) < 1e-6
+
+
+def run_seconds(notebook: nbformat.NotebookNode) -> float:
+    """From the first code cell's start to the last one's end, read from nbclient's timing metadata."""
+    timings = [cell.metadata["execution"] for cell in notebook.cells if cell.cell_type == "code"]
+
+    def stamp(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (stamp(timings[-1]["iopub.status.idle"]) - stamp(timings[0]["iopub.status.busy"])).total_seconds()
+
+
+def errors_of(notebook: nbformat.NotebookNode) -> list[str]:
+    return [
+        output.ename
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
+
+
+# ---------------------------------------------------------------- the numbers the lesson computed
+@pytest.mark.slow
+def test_every_model_trains_three_full_epochs_on_the_real_data(results_of):
+    results = results_of(LESSON)
+    assert results["train_images"] == FASHION_TRAIN_IMAGES
+    assert results["test_images"] == FASHION_TEST_IMAGES
+    assert results["epochs"] == 3
+    assert results["train_batches_per_epoch"] == FASHION_TRAIN_IMAGES / 32
+
+
+@pytest.mark.slow
+def test_baseline_reaches_82_and_tinyvgg_88_percent(results_of):
+    results = results_of(LESSON)
+    assert results["model_0_test_acc"] >= 82, results
+    assert results["model_2_test_acc"] >= 88, results
+    for name in ("model_0_test_acc", "model_1_test_acc", "model_1_fixed_test_acc", "model_2_test_acc"):
+        assert is_whole_split_accuracy(results[name], FASHION_TEST_IMAGES), f"{name} is not exact: {results[name]}"
+
+
+@pytest.mark.slow
+def test_relu_on_the_logits_is_what_sinks_model_1(results_of):
+    """Defect 5: the lesson says model 1 trails the baseline because of its last ReLU, and shows it."""
+    results = results_of(LESSON)
+    assert results["model_1_test_acc"] < results["model_0_test_acc"] - 2, results
+    assert results["model_1_fixed_test_acc"] > results["model_1_test_acc"] + 2, results
+    assert results["model_1_fixed_test_acc"] >= results["model_0_test_acc"] - 1, "the fix should reach the baseline"
+
+
+@pytest.mark.slow
+def test_reloaded_model_matches_the_saved_one(results_of):
+    results = results_of(LESSON)
+    assert results["reloaded_matches"] == 1.0
+    assert results["reloaded_test_acc"] == results["model_2_test_acc"]
+
+
+@pytest.mark.slow
+def test_lesson_runs_within_its_time_budget():
+    seconds = run_seconds(executed_notebook(LESSON))
+    assert seconds <= TIME_LIMIT_S, f"lesson 03 took {seconds:.1f} s, over its {TIME_LIMIT_S} s budget"
+
+
+@pytest.mark.slow
+def test_only_the_deliberate_device_error_is_raised():
+    """The one error of the lesson is section 5's evaluation that ignores the device."""
+    notebook = executed_notebook(LESSON)
+    assert errors_of(notebook) == ["RuntimeError"]
+    failing = [cell for cell in notebook.cells if any(o.output_type == "error" for o in cell.get("outputs", []))]
+    assert "raises-exception" in failing[0].metadata.get("tags", [])
+    message = next(o.evalue for o in failing[0].outputs if o.output_type == "error")
+    assert "device" in message, message
+
+
+# ---------------------------------------------------------------- solutions and exercises
+@pytest.mark.slow
+def test_solutions_reach_the_bounds_the_exercises_ask_for(results_of):
+    results = results_of(SOLUTIONS)
+    assert results["mnist_test_acc"] >= 90, results
+    assert results["fashion_test_acc"] >= 85, results
+    assert results["fashion_mistakes"] == round((100 - results["fashion_test_acc"]) / 100 * FASHION_TEST_IMAGES)
+    assert 0.5 < results["worst_mistake_confidence"] <= 1, "the worst mistakes are confident ones"
+    assert results["mnist_cpu_seconds"] > 0
+
+
+@pytest.mark.slow
+def test_solutions_run_within_their_time_budget():
+    seconds = run_seconds(executed_notebook(SOLUTIONS))
+    assert seconds <= TIME_LIMIT_S, f"the lesson 03 solutions took {seconds:.1f} s, over {TIME_LIMIT_S} s"
+
+
+@pytest.mark.slow
+def test_exercise_notebook_runs_headless_and_asks_for_every_answer():
+    notebook = executed_notebook(EXERCISES)
+    errors = errors_of(notebook)
+    # every code exercise raises NotImplementedError until the student writes it
+    assert errors and errors[0] == "NotImplementedError"
+    assert errors.count("NotImplementedError") == 7
+    assert notebook_results(notebook) == {}  # nothing was computed, so nothing was recorded
+
+
+# ---------------------------------------------------------------- facts about the masters
+MODEL_BUILD = re.compile(r"^\s*(\w+) = (?:[A-Z]\w*Model\w*|nn\.Sequential)\(", re.MULTILINE)
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
+def test_seeds_are_set_right_before_every_model_is_built(master):
+    built = []
+    for source in code_cells(master):
+        for match in MODEL_BUILD.finditer(source):
+            built.append(match.group(1))
+            before = source[: match.start()]
+            assert "set_seeds(" in before, f"{match.group(1)} is built without set_seeds() before it in its cell"
+    assert len(built) >= 2, f"no model construction found in {master.name}"
+
+
+def test_every_lesson_model_has_its_own_optimizer():
+    pairs = re.findall(
+        r"^(optimizer_\w+) = torch\.optim\.\w+\(params=(\w+)\.parameters\(\)",
+        "\n".join(code_cells(REPO_ROOT / LESSON)),
+        re.MULTILINE,
+    )
+    assert [model for _, model in pairs] == ["model_0", "model_1", "model_1_fixed", "model_2"], pairs
+    for optimizer, model in pairs:
+        assert model == "model_" + optimizer.removeprefix("optimizer_"), f"{optimizer} optimizes {model}"
+
+
+def test_table_of_contents_matches_the_section_headings():
+    notebook = jupytext.read((REPO_ROOT / LESSON).with_suffix(".py"))
+    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    headings = re.findall(r"^## (\d+)\. (.+)$", markdown, re.MULTILINE)
+    contents = re.findall(r"^(\d+)\. \[(.+?)\]\(#(.+?)\)$", markdown, re.MULTILINE)
+    assert [int(number) for number, _ in headings] == list(range(12))
+    assert [(number, title) for number, title, _ in contents] == headings
+    for number, title, anchor in contents:
+        assert anchor == f"{number}.-{title}".replace(" ", "-"), f"anchor {anchor!r} does not reach section {number}"
+
+
+def test_lesson_fixes_the_known_defects_it_could_copy():
+    source = "\n".join(code_cells(REPO_ROOT / LESSON))
+    assert "squeeze(), dim=0" not in source and "softmax(y_logits, dim=1)" in source  # defect 6
+    assert "random.sample(range(len(test_data))" in source and "list(test_data)" not in source  # defect 8
+    assert "!pip" not in source and "except:" not in source and "mlxtend.__version__" not in source  # defect 9
+    assert "torch.load(" not in source and "load_model(" in source  # defect 7: the helper maps and is safe
+
+
+def test_exercises_do_not_leak_the_solutions():
+    exercise = (REPO_ROOT / EXERCISES).with_suffix(".py").read_text(encoding="utf-8")
+    master = (REPO_ROOT / SOLUTIONS).with_suffix(".py").read_text(encoding="utf-8")
+    assert "BEGIN SOLUTION" not in exercise and "record_results(" not in exercise
+    for region in re.findall(r"# BEGIN SOLUTION\n(.*?)\n\s*# END SOLUTION", master, re.DOTALL):
+        assert region not in exercise
+    assert len(re.findall(r"^\s*raise NotImplementedError$", exercise, re.MULTILINE)) == 7
+    assert len(re.findall(r"^# \*Your answer here\.\*$", exercise, re.MULTILINE)) == 4
