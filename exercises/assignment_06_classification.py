@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Assignment 6: building classification models with PyTorch
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pytorch-course/pytorch-classification-course/blob/main/exercises/assignment_06_classification.ipynb)
+#
 # In this lab you walk through the whole PyTorch workflow (data, model, loss and optimizer,
 # training loop, evaluation, saving) and use it to build three classifiers: a linear model
 # that cannot separate two rings of points, a non-linear model that can, and a multi-class
