@@ -413,7 +413,7 @@ y_logits.shape, y_logits.device
 #
 # * the transform runs once instead of once per image per epoch;
 # * a batch is a slice of that tensor, with no per-sample Python code;
-# * shuffling is one random permutation and one gather per epoch;
+# * shuffling draws one random permutation per epoch, and each batch gathers just its own rows;
 # * with the helpers' training loop, nothing waits on the host between batches.
 #
 # This only works when the transform is the same every epoch (`ToTensor()` is; random data

@@ -1,0 +1,392 @@
+"""Time the material's FashionMNIST loop against the course's fast path, in one process.
+
+Run from the repository root::
+
+    make bench                                   # .venv/bin/python -m bench: 3 rounds x 3 epochs
+    python -m bench --rounds 1 --epochs 1        # the reduced setting (CI adds --threads 1)
+    python -m bench --rounds 1 --epochs 1 --subset 2000   # a smoke test in seconds
+
+For each model (V0, V1, V2 of lesson 03) and each round, the two paths train the
+same model from the same seed with the same hyperparameters (batch 32, SGD lr 0.1,
+cross-entropy), each epoch followed by a pass over the test split, as the material does:
+
+* **reference**: the material's loop (``bench/reference.py``): a ``DataLoader`` with
+  ``ToTensor`` every epoch, a host sync per batch, batch-averaged accuracy;
+* **course**: ``helper_functions``' ``train_step``/``test_step`` over ``TensorBatches``
+  (images converted once; the same shuffles as ``DataLoader(shuffle=True)``), no host
+  sync per batch, exact metrics; the conv model and its data in ``channels_last``; the
+  test split evaluated in batches of ``--eval-batch-size`` (this does not touch training).
+
+The one-off conversion (``TensorBatches.from_dataset`` for both splits) is timed on
+its own and added once to the course path's total. Writes ``results.json``,
+``results.md`` and ``results.png`` to ``--out`` (default ``build/bench``) and prints
+the Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+import helper_functions as hf
+from bench import reference
+from bench.models import CONV_MODELS, MODELS
+
+# Settings that define training: the same for both paths, never changed by an option.
+BATCH_SIZE = 32
+LEARNING_RATE = 0.1
+RANDOM_SEED = 42
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO_ROOT / "build" / "bench"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per model and path (default 3)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per training run (default 3)")
+    parser.add_argument("--subset", type=int, default=None, help="use only the first N train and N test images")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="models to run")
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available, else cpu)")
+    parser.add_argument("--eval-batch-size", type=int, default=256, help="course path's test batch size (default 256)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")
+    args = parser.parse_args(argv)
+    for name in ("rounds", "epochs", "eval_batch_size", "subset", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    return args
+
+
+def load_fashion_mnist(subset: int | None) -> tuple[Dataset, Dataset]:
+    """FashionMNIST train and test splits with ``ToTensor``, as the material loads them."""
+    from torchvision import datasets
+    from torchvision.transforms import ToTensor
+
+    root = str(hf.data_dir())
+    train = datasets.FashionMNIST(root=root, train=True, download=True, transform=ToTensor())
+    test = datasets.FashionMNIST(root=root, train=False, download=True, transform=ToTensor())
+    if subset is not None:
+        train = Subset(train, range(min(subset, len(train))))
+        test = Subset(test, range(min(subset, len(test))))
+    return train, test
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _elapsed(start: tuple[float, float]) -> dict[str, float]:
+    """Wall-clock seconds since ``start`` (what the speed-ups are computed from) and this process's
+    CPU seconds: with ``--threads 1`` the CPU time is what the run would take on an idle core,
+    so it still compares the paths fairly when other programs share the machine."""
+    wall, cpu = _clock()
+    return {"seconds": wall - start[0], "cpu_seconds": cpu - start[1]}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)  # kernels run asynchronously: wait before reading the clock
+
+
+def _build(name: str, device: torch.device, channels_last: bool) -> tuple[nn.Module, torch.optim.Optimizer]:
+    hf.set_seeds(RANDOM_SEED)  # seed before the model is built, as the material does
+    model_class, kwargs = MODELS[name]
+    model = model_class(**kwargs).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model, torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+
+
+def run_reference(name: str, train: Dataset, test: Dataset, epochs: int, device: torch.device) -> dict[str, Any]:
+    """Train and test ``name`` with the material's loop; return the time and the numbers."""
+    model, optimizer = _build(name, device, channels_last=False)
+    loss_fn = nn.CrossEntropyLoss()
+    train_loader = DataLoader(train, batch_size=BATCH_SIZE, shuffle=True)
+    test_loader = DataLoader(test, batch_size=BATCH_SIZE, shuffle=False)
+    history = []
+    hf.set_seeds(RANDOM_SEED)  # the material seeds again just before its training loop
+    _sync(device)
+    start = _clock()
+    for _ in range(epochs):
+        train_result = reference.train_step(model, train_loader, loss_fn, optimizer, device)
+        test_result = reference.test_step(model, test_loader, loss_fn, device)
+        history.append({"train_loss": train_result["loss"], **{f"test_{k}": v for k, v in test_result.items()}})
+    _sync(device)
+    return {**_elapsed(start), "history": history}
+
+
+def run_course(name: str, batches: dict[str, hf.TensorBatches], epochs: int, device: torch.device) -> dict[str, Any]:
+    """Train and test ``name`` with the course's helpers over ``TensorBatches``."""
+    conv = name in CONV_MODELS
+    model, optimizer = _build(name, device, channels_last=conv)
+    loss_fn = nn.CrossEntropyLoss()
+    layout = "channels_last" if conv else "plain"
+    train_batches, test_batches = batches[f"train_{layout}"], batches[f"test_{layout}"]
+    history = []
+    hf.set_seeds(RANDOM_SEED)
+    _sync(device)
+    start = _clock()
+    for _ in range(epochs):
+        train_result = hf.train_step(model, train_batches, loss_fn, optimizer, device=device)
+        test_result = hf.test_step(model, test_batches, loss_fn, device=device)
+        history.append(
+            {"train_loss": train_result["loss"], "test_loss": test_result["loss"], "test_acc": test_result["acc"]}
+        )
+    _sync(device)
+    return {**_elapsed(start), "history": history}
+
+
+def convert(train: Dataset, test: Dataset, eval_batch_size: int, device: torch.device) -> dict[str, hf.TensorBatches]:
+    """The course path's one-off cost: both splits as tensors on ``device``, in both layouts."""
+    plain = {
+        "train_plain": hf.TensorBatches.from_dataset(train, batch_size=BATCH_SIZE, shuffle=True, device=device),
+        "test_plain": hf.TensorBatches.from_dataset(test, batch_size=eval_batch_size, device=device),
+    }
+    layouts = dict(plain)
+    for key, batches in plain.items():
+        # for 1-channel images both layouts are the same bytes, so this shares the tensor (no copy)
+        layouts[key.replace("plain", "channels_last")] = hf.TensorBatches(
+            batches.features,
+            batches.labels,
+            batch_size=batches.batch_size,
+            shuffle=batches.shuffle,
+            device=device,
+            memory_format=torch.channels_last,
+        )
+    _sync(device)
+    return layouts
+
+
+def _timed(function: Callable[[], Any]) -> tuple[dict[str, float], Any]:
+    start = _clock()
+    result = function()
+    return _elapsed(start), result
+
+
+def time_generic_conversion(train: Dataset, test: Dataset) -> float:
+    """Seconds ``from_dataset`` takes on a dataset it cannot convert in bulk (one ``ToTensor`` per image)."""
+
+    class PerSample(Dataset):  # hides the dataset's type, so from_dataset takes its per-sample path
+        def __init__(self, dataset: Dataset) -> None:
+            self.dataset = dataset
+
+        def __len__(self) -> int:
+            return len(self.dataset)
+
+        def __getitem__(self, index: int) -> Any:
+            return self.dataset[index]
+
+    elapsed, _ = _timed(lambda: [hf.TensorBatches.from_dataset(PerSample(split)) for split in (train, test)])
+    return elapsed["seconds"]
+
+
+def warm_up(train: Dataset, test: Dataset, names: Sequence[str], eval_batch_size: int, device: torch.device) -> None:
+    """One untimed epoch of each path on 320 images, so one-time start-up costs (loading kernels,
+    allocating caches) are paid before the clock runs and fall on neither path."""
+    train, test = Subset(train, range(min(320, len(train)))), Subset(test, range(min(320, len(test))))
+    batches = convert(train, test, eval_batch_size, device)
+    for name in names:
+        run_reference(name, train, test, 1, device)
+        run_course(name, batches, 1, device)
+
+
+def summarise(runs: list[dict[str, Any]], batch_mean: bool) -> dict[str, Any]:
+    """Median time of the runs, and the numbers of the last run (each run repeats the same computation)."""
+    last = runs[-1]["history"][-1]
+    summary = {
+        "median_s": statistics.median(run["seconds"] for run in runs),
+        "times_s": [run["seconds"] for run in runs],
+        "median_cpu_s": statistics.median(run["cpu_seconds"] for run in runs),
+        "test_acc": last["test_acc"],
+        "test_acc_per_run": [run["history"][-1]["test_acc"] for run in runs],
+        "test_loss": last["test_loss"],
+        "train_loss_per_epoch": [epoch["train_loss"] for epoch in runs[-1]["history"]],
+        "test_acc_per_epoch": [epoch["test_acc"] for epoch in runs[-1]["history"]],
+    }
+    if batch_mean:
+        summary["test_acc_batch_mean"] = last["test_acc_batch_mean"]
+    return summary
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    rows = [
+        "| model | reference (s) | course (s) | speed-up | reference test acc: exact (batch-mean) | course test acc |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, model in results["models"].items():
+        ref, course = model["reference"], model["course"]
+        rows.append(
+            f"| {name} | {ref['median_s']:.2f} | {course['median_s']:.2f} | {model['ratio']:.2f}x "
+            f"| {ref['test_acc']:.2f}% ({ref['test_acc_batch_mean']:.2f}%) | {course['test_acc']:.2f}% |"
+        )
+    rows.append(f"| one-off conversion (`from_dataset`, both splits) | | {results['from_dataset_s']:.2f} | | | |")
+    rows.append(
+        f"| **total** | **{results['reference_total_s']:.2f}** | **{results['course_total_s']:.2f}** "
+        f"| **{results['total_ratio']:.2f}x** | | |"
+    )
+    rows.append(
+        f"\nDevice {results['device']}, {results['environment']['threads']} torch threads, "
+        f"{results['epochs']} epochs, median of {results['rounds']} rounds; test split evaluated in batches "
+        f"of {results['eval_batch_size']} on the course path. CPU time of the process: reference "
+        f"{results['reference_total_cpu_s']:.2f} s, course {results['course_total_cpu_s']:.2f} s, "
+        f"ratio {results['total_ratio_cpu_time']:.2f}x."
+    )
+    return "\n".join(rows)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [*results["models"], "total"]
+    reference_s = [model["reference"]["median_s"] for model in results["models"].values()]
+    course_s = [model["course"]["median_s"] for model in results["models"].values()]
+    reference_s.append(results["reference_total_s"])
+    course_s.append(results["course_total_s"] - results["from_dataset_s"])
+    positions = range(len(names))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.bar([p - 0.2 for p in positions], reference_s, width=0.4, label="reference (material's loop)")
+    ax.bar([p + 0.2 for p in positions], course_s, width=0.4, label="course (TensorBatches + helpers)")
+    ax.bar(
+        [positions[-1] + 0.2],
+        [results["from_dataset_s"]],
+        width=0.4,
+        bottom=[course_s[-1]],
+        label="course: one-off conversion",
+    )
+    ratios = [model["ratio"] for model in results["models"].values()] + [results["total_ratio"]]
+    for position, height, ratio in zip(positions, reference_s, ratios, strict=True):
+        ax.annotate(
+            f"{ratio:.2f}x", (position, height), ha="center", va="bottom", xytext=(0, 3), textcoords="offset points"
+        )
+    ax.set_xticks(list(positions), [name.replace("FashionMNIST", "") for name in names])
+    ax.margins(y=0.1)  # room for the labels above the bars
+    ax.set_xlabel("model")
+    ax.set_ylabel(f"seconds, median of {results['rounds']} (lower is better)")
+    ax.set_title(
+        f"{results['epochs']} epochs on {results['device']}: course path {results['total_ratio']:.2f}x faster in total"
+    )
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    load_before = os.getloadavg()
+    train, test = load_fashion_mnist(args.subset)
+    print(f"bench: {len(train)} train / {len(test)} test images, {args.epochs} epochs, {args.rounds} rounds, {device}")
+
+    warm_up(train, test, args.models, args.eval_batch_size, device)
+    conversion, runs = [], {name: {"reference": [], "course": []} for name in args.models}
+    for round_index in range(args.rounds):
+        elapsed, batches = _timed(lambda: convert(train, test, args.eval_batch_size, device))
+        conversion.append(elapsed)
+        # alternate which path goes first, so a drift in machine load does not favour one
+        paths = ["reference", "course"] if round_index % 2 == 0 else ["course", "reference"]
+        for name in args.models:
+            for path in paths:
+                if path == "reference":
+                    run = run_reference(name, train, test, args.epochs, device)
+                else:
+                    run = run_course(name, batches, args.epochs, device)
+                runs[name][path].append(run)
+                print(
+                    f"  round {round_index + 1} {name:20s} {path:9s} {run['seconds']:7.2f} s "
+                    f"(CPU {run['cpu_seconds']:.2f} s)",
+                    flush=True,
+                )
+        del batches
+    generic_conversion_s = time_generic_conversion(train, test)
+
+    models = {}
+    for name in args.models:
+        ref = summarise(runs[name]["reference"], batch_mean=True)
+        course = summarise(runs[name]["course"], batch_mean=False)
+        models[name] = {
+            "reference": {**ref, "device": str(device)},
+            "course": {**course, "device": str(device), "channels_last": name in CONV_MODELS},
+            "ratio": ref["median_s"] / course["median_s"],
+            "ratio_cpu_time": ref["median_cpu_s"] / course["median_cpu_s"],
+            "test_acc_difference_pp": course["test_acc"] - ref["test_acc"],
+            "max_train_loss_difference": max(
+                abs(a - b) for a, b in zip(ref["train_loss_per_epoch"], course["train_loss_per_epoch"], strict=True)
+            ),
+        }
+    from_dataset_s = statistics.median(elapsed["seconds"] for elapsed in conversion)
+    from_dataset_cpu_s = statistics.median(elapsed["cpu_seconds"] for elapsed in conversion)
+    reference_total = sum(model["reference"]["median_s"] for model in models.values())
+    course_total = sum(model["course"]["median_s"] for model in models.values()) + from_dataset_s
+    reference_cpu = sum(model["reference"]["median_cpu_s"] for model in models.values())
+    course_cpu = sum(model["course"]["median_cpu_s"] for model in models.values()) + from_dataset_cpu_s
+    results = {
+        "device": str(device),
+        "rounds": args.rounds,
+        "epochs": args.epochs,
+        "train_samples": len(train),
+        "test_samples": len(test),
+        "batch_size": BATCH_SIZE,
+        "learning_rate": LEARNING_RATE,
+        "seed": RANDOM_SEED,
+        "eval_batch_size": args.eval_batch_size,
+        "from_dataset_s": from_dataset_s,
+        "from_dataset_times_s": [elapsed["seconds"] for elapsed in conversion],
+        "from_dataset_cpu_s": from_dataset_cpu_s,
+        "from_dataset_per_sample_path_s": generic_conversion_s,
+        "models": models,
+        "reference_total_s": reference_total,
+        "course_total_s": course_total,
+        "total_ratio": reference_total / course_total,
+        "reference_total_cpu_s": reference_cpu,
+        "course_total_cpu_s": course_cpu,
+        "total_ratio_cpu_time": reference_cpu / course_cpu,
+        "environment": {
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "threads": torch.get_num_threads(),
+            "cpu_count": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
+        },
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown_table(results)
+    (args.out / "results.md").write_text(table + "\n")
+    plot(results, args.out / "results.png")
+    load = results["environment"]
+    print()
+    print(table)
+    print(
+        f"\nload average (1, 5, 15 min) before {tuple(round(x, 2) for x in load['load_average_before'])}, "
+        f"after {tuple(round(x, 2) for x in load['load_average_after'])}; "
+        f"per-sample conversion would take {generic_conversion_s:.2f} s; results in {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
