@@ -141,15 +141,24 @@ def folders_to_hide(candidates: Iterable[Path], keep: Iterable[Path]) -> list[Pa
     return hidden
 
 
+def needed_under_tmp() -> list[Path]:
+    """Folders the sandbox must still read that its private /tmp would cover (a checkout or venv under /tmp)."""
+    needed = {Path(__file__).resolve().parents[1], Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    return sorted(path for path in needed if Path("/tmp") in path.parents)
+
+
 def _bwrap_args(folder: Path, cwd: Path, limits: Limits, hide: Sequence[Path] = ()) -> list[str]:
+    # order matters: later mounts cover earlier ones, so /tmp is made private first, then the
+    # course's own files under it are shown again read-only, then the masters are hidden
     return [
         "bwrap",
         "--ro-bind", "/", "/",
+        "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+        *[argument for path in needed_under_tmp() for argument in ("--ro-bind", str(path), str(path))],
         *[argument for path in hide for argument in ("--tmpfs", str(path))],  # e.g. the masters, with solutions
         "--dev", "/dev",
         "--tmpfs", "/dev/shm",
         "--proc", "/proc",
-        "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
         "--bind", str(folder), str(folder),
         "--unshare-all",  # network, PID, IPC, UTS, cgroup and user namespaces
         "--die-with-parent",

@@ -349,3 +349,23 @@ def test_processes_a_submission_leaves_behind_are_killed_and_others_spared():
     finally:
         spared.kill()
         spared.wait()
+
+
+def test_sandbox_shows_a_checkout_under_tmp_again_after_making_tmp_private(monkeypatch, tmp_path):
+    # CI may clone the course under /tmp: the private /tmp must not hide the grader and its venv
+    from grading import sandbox
+
+    checkout = Path("/tmp/some-clone")
+    monkeypatch.setattr(sandbox, "needed_under_tmp", lambda: [checkout])
+    args = sandbox._bwrap_args(tmp_path, tmp_path, sandbox.Limits(), hide=[checkout / "solutions"])
+    private_tmp = args.index("/tmp", args.index("--tmpfs"))
+    shown = args.index("--ro-bind", private_tmp)
+    hidden = args.index(str(checkout / "solutions"))
+    assert args[shown + 1 : shown + 3] == [str(checkout), str(checkout)]
+    assert private_tmp < shown < hidden
+
+
+def test_needed_under_tmp_lists_only_paths_below_tmp():
+    from grading import sandbox
+
+    assert all(Path("/tmp") in path.parents for path in sandbox.needed_under_tmp())
