@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
@@ -52,6 +53,18 @@ def notebook_results(notebook: nbformat.NotebookNode) -> dict[str, float]:
             if RESULTS_MIME in data:
                 results.update(data[RESULTS_MIME])
     return results
+
+
+def code_cells(path: Path) -> list[str]:
+    """The code cells' sources of a notebook, read from its ``.py`` master."""
+    notebook = jupytext.read(path.with_suffix(".py"))
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def is_whole_split_accuracy(acc: float, test_samples: int) -> bool:
+    """An exact accuracy over ``test_samples`` samples is ``k / test_samples * 100`` for a whole k."""
+    correct = acc / 100 * test_samples
+    return abs(correct - round(correct)) < 1e-6
 
 
 @pytest.fixture(scope="session")

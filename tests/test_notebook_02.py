@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from conftest import executed_notebook
+from conftest import code_cells, executed_notebook, is_whole_split_accuracy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSON = "notebooks/02_pytorch_classification.ipynb"
@@ -23,17 +23,6 @@ MASTERS = [REPO_ROOT / LESSON, REPO_ROOT / SOLUTIONS]
 CIRCLE_TEST_SAMPLES = 200  # 20% of make_circles' 1000 samples (and of make_blobs' and make_moons')
 SPIRAL_TEST_SAMPLES = 60  # 20% of 3 arms x 100 points
 LESSON_TIME_LIMIT_S = 60
-
-
-def code_cells(path: Path) -> list[str]:
-    notebook = jupytext.read(path.with_suffix(".py"))
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-
-
-def is_whole_split_accuracy(acc: float, test_samples: int) -> bool:
-    """An exact accuracy over ``test_samples`` samples is ``k / test_samples * 100`` for a whole k."""
-    correct = acc / 100 * test_samples
-    return abs(correct - round(correct)) < 1e-6
 
 
 # ---------------------------------------------------------------- the numbers the notebooks computed
@@ -96,20 +85,6 @@ def test_exercise_notebook_runs_headless_and_asks_for_every_answer():
 
 
 # ---------------------------------------------------------------- facts about the masters
-MODEL_BUILD = re.compile(r"^\s*(\w+) = (?:[A-Z]\w*Model\w*|nn\.Sequential)\(", re.MULTILINE)
-
-
-@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
-def test_seeds_are_set_right_before_every_model_is_built(master):
-    built = []
-    for source in code_cells(master):
-        for match in MODEL_BUILD.finditer(source):
-            built.append(match.group(1))
-            before = source[: match.start()]
-            assert "set_seeds(" in before, f"{match.group(1)} is built without set_seeds() before it in its cell"
-    assert built, f"no model construction found in {master.name}"
-
-
 def test_every_lesson_model_has_its_own_optimizer():
     """Defect 14: model_1 was trained with model_0's optimizer, so it never trained."""
     pairs = re.findall(

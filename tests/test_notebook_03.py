@@ -15,7 +15,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
-from conftest import executed_notebook, notebook_results
+from conftest import code_cells, executed_notebook, is_whole_split_accuracy, notebook_results
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSON = "notebooks/03_pytorch_computer_vision.ipynb"
@@ -25,17 +25,6 @@ MASTERS = [REPO_ROOT / LESSON, REPO_ROOT / SOLUTIONS]
 FASHION_TRAIN_IMAGES = 60_000
 FASHION_TEST_IMAGES = 10_000
 TIME_LIMIT_S = 240  # on the course's 2-core CI machine, with nothing else running
-
-
-def code_cells(path: Path) -> list[str]:
-    notebook = jupytext.read(path.with_suffix(".py"))
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-
-
-def is_whole_split_accuracy(acc: float, test_samples: int) -> bool:
-    """An exact accuracy over ``test_samples`` samples is ``k / test_samples * 100`` for a whole k."""
-    correct = acc / 100 * test_samples
-    return abs(correct - round(correct)) < 1e-6
 
 
 def run_seconds(notebook: nbformat.NotebookNode) -> float:
@@ -138,20 +127,6 @@ def test_exercise_notebook_runs_headless_and_asks_for_every_answer():
 
 
 # ---------------------------------------------------------------- facts about the masters
-MODEL_BUILD = re.compile(r"^\s*(\w+) = (?:[A-Z]\w*Model\w*|nn\.Sequential)\(", re.MULTILINE)
-
-
-@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
-def test_seeds_are_set_right_before_every_model_is_built(master):
-    built = []
-    for source in code_cells(master):
-        for match in MODEL_BUILD.finditer(source):
-            built.append(match.group(1))
-            before = source[: match.start()]
-            assert "set_seeds(" in before, f"{match.group(1)} is built without set_seeds() before it in its cell"
-    assert len(built) >= 2, f"no model construction found in {master.name}"
-
-
 def test_every_lesson_model_has_its_own_optimizer():
     pairs = re.findall(
         r"^(optimizer_\w+) = torch\.optim\.\w+\(params=(\w+)\.parameters\(\)",

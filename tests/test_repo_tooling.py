@@ -200,3 +200,21 @@ def test_cli_reports_malformed_markers_with_exit_2(tmp_path, capsys):
     master = master_file(tmp_path, "# %%\n# BEGIN SOLUTION\n")
     assert make_exercises.main(["--check", str(master)]) == 2
     assert "demo_solutions.py:9" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- seeds before models, in every master
+MODEL_BUILD = re.compile(r"^\s*(\w+) = (?:[A-Z]\w*Model\w*|nn\.Sequential)\(", re.MULTILINE)
+MODEL_MASTERS = [m for m in all_masters() if m.parent.name in ("notebooks", "solutions")]
+
+
+@pytest.mark.parametrize("master", MODEL_MASTERS, ids=lambda p: p.name)
+def test_seeds_are_set_right_before_every_model_is_built(master):
+    from conftest import code_cells
+
+    built = []
+    for source in code_cells(master):
+        for match in MODEL_BUILD.finditer(source):
+            built.append(match.group(1))
+            before = source[: match.start()]
+            assert "set_seeds(" in before, f"{match.group(1)} is built without set_seeds() before it in its cell"
+    assert built, f"no model construction found in {master.name}"
