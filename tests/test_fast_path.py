@@ -287,3 +287,19 @@ def test_bench_reduced_setting_on_all_of_fashion_mnist(tmp_path):
         assert abs(results["models"][name]["test_acc_difference_pp"]) <= 0.1
     v2 = results["models"]["FashionMNISTModelV2"]
     assert v2["reference"]["test_acc"] > 80 and v2["course"]["test_acc"] > 80
+
+
+def test_profile_step_finds_the_convolutions_dominate_and_no_stray_layout_copies():
+    from bench import profile_step
+
+    results = profile_step.main(["--steps", "8", "--threads", "1", "--rows", "3"])
+    assert set(results) == {"channels_last", "plain"}
+    for layout, result in results.items():
+        assert all(ms > 0 for ms in result["ms_per_step"].values()), layout
+        by_kind = result["profiled_ms_per_step_by_kind"]
+        assert max(by_kind, key=by_kind.get) == "convolution", by_kind
+    assert results["plain"]["layout_copies_per_step"] == 0
+    # channels_last: Flatten hands the last max-pool a plain gradient, so its backward converts that
+    # gradient and its own output buffer (2 copies); more would mean a convolution or ReLU got a
+    # gradient in the other layout
+    assert results["channels_last"]["layout_copies_per_step"] == 2
