@@ -30,7 +30,7 @@ from torch.profiler import ProfilerActivity, profile
 from torch.utils.data import Subset
 
 import helper_functions as hf
-from bench.run import BATCH_SIZE, _build, load_fashion_mnist
+from bench.run import BATCH_SIZE, build_model, load_fashion_mnist
 
 MODEL = "FashionMNISTModelV2"
 LAYOUTS = {"channels_last": torch.channels_last, "plain": torch.contiguous_format}
@@ -90,7 +90,7 @@ def profile_layout(train: Any, layout: str, steps: int) -> dict[str, Any]:
     device = torch.device("cpu")
     memory_format = LAYOUTS[layout]
     batches = hf.TensorBatches.from_dataset(train, batch_size=BATCH_SIZE, shuffle=True, memory_format=memory_format)
-    model, optimizer = _build(MODEL, device, channels_last=layout == "channels_last")
+    model, optimizer = build_model(MODEL, device, channels_last=layout == "channels_last")
     loss_fn = nn.CrossEntropyLoss()
     _bare_steps(model, batches, optimizer)  # warm-up: oneDNN builds its kernels on first use
     seconds: dict[str, list[float]] = {"bare loop": [], "train_step": []}

@@ -103,7 +103,8 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)  # kernels run asynchronously: wait before reading the clock
 
 
-def _build(name: str, device: torch.device, channels_last: bool) -> tuple[nn.Module, torch.optim.Optimizer]:
+def build_model(name: str, device: torch.device, channels_last: bool) -> tuple[nn.Module, torch.optim.Optimizer]:
+    """Model ``name`` from seed 42 on ``device``, and its SGD optimizer: the same for every path."""
     hf.set_seeds(RANDOM_SEED)  # seed before the model is built, as the material does
     model_class, kwargs = MODELS[name]
     model = model_class(**kwargs).to(device)
@@ -114,7 +115,7 @@ def _build(name: str, device: torch.device, channels_last: bool) -> tuple[nn.Mod
 
 def run_reference(name: str, train: Dataset, test: Dataset, epochs: int, device: torch.device) -> dict[str, Any]:
     """Train and test ``name`` with the material's loop; return the time and the numbers."""
-    model, optimizer = _build(name, device, channels_last=False)
+    model, optimizer = build_model(name, device, channels_last=False)
     loss_fn = nn.CrossEntropyLoss()
     train_loader = DataLoader(train, batch_size=BATCH_SIZE, shuffle=True)
     test_loader = DataLoader(test, batch_size=BATCH_SIZE, shuffle=False)
@@ -133,7 +134,7 @@ def run_reference(name: str, train: Dataset, test: Dataset, epochs: int, device:
 def run_course(name: str, batches: dict[str, hf.TensorBatches], epochs: int, device: torch.device) -> dict[str, Any]:
     """Train and test ``name`` with the course's helpers over ``TensorBatches``."""
     conv = name in CONV_MODELS
-    model, optimizer = _build(name, device, channels_last=conv)
+    model, optimizer = build_model(name, device, channels_last=conv)
     loss_fn = nn.CrossEntropyLoss()
     layout = "channels_last" if conv else "plain"
     train_batches, test_batches = batches[f"train_{layout}"], batches[f"test_{layout}"]
