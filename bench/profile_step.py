@@ -30,7 +30,7 @@ from torch.profiler import ProfilerActivity, profile
 from torch.utils.data import Subset
 
 import helper_functions as hf
-from bench.run import BATCH_SIZE, build_model, load_fashion_mnist
+from bench.run import BATCH_SIZE, build_model, load_fashion_mnist, positive_int
 
 MODEL = "FashionMNISTModelV2"
 LAYOUTS = {"channels_last": torch.channels_last, "plain": torch.contiguous_format}
@@ -46,20 +46,18 @@ KINDS = {
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_step", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=300, help="training steps timed per layout and way (default 300)")
+    parser.add_argument(
+        "--steps", type=positive_int, default=300, help="training steps timed per layout and way (default 300)"
+    )
     parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=list(LAYOUTS))
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
-    parser.add_argument("--rows", type=int, default=12, help="operators listed per layout (default 12)")
-    args = parser.parse_args(argv)
-    for name in ("steps", "threads", "rows"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name} must be a positive integer, got {value}")
-    return args
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's own)")
+    parser.add_argument("--rows", type=positive_int, default=12, help="operators listed per layout (default 12)")
+    return parser.parse_args(argv)
 
 
-def _bare_steps(model: nn.Module, batches: hf.TensorBatches, optimizer: torch.optim.Optimizer) -> None:
-    loss_fn = nn.CrossEntropyLoss()
+def _bare_steps(
+    model: nn.Module, batches: hf.TensorBatches, loss_fn: nn.Module, optimizer: torch.optim.Optimizer
+) -> None:
     model.train()
     for X, y in batches:
         loss = loss_fn(model(X), y)
@@ -86,24 +84,24 @@ def layout_copies(prof: profile) -> int:
     return count
 
 
-def profile_layout(train: Any, layout: str, steps: int) -> dict[str, Any]:
-    device = torch.device("cpu")
-    memory_format = LAYOUTS[layout]
-    batches = hf.TensorBatches.from_dataset(train, batch_size=BATCH_SIZE, shuffle=True, memory_format=memory_format)
-    model, optimizer = build_model(MODEL, device, channels_last=layout == "channels_last")
+def profile_layout(train: Any, layout: str) -> dict[str, Any]:
+    batches = hf.TensorBatches.from_dataset(train, batch_size=BATCH_SIZE, shuffle=True, memory_format=LAYOUTS[layout])
+    steps = len(batches)
+    model, optimizer = build_model(MODEL, torch.device("cpu"), channels_last=layout == "channels_last")
     loss_fn = nn.CrossEntropyLoss()
-    _bare_steps(model, batches, optimizer)  # warm-up: oneDNN builds its kernels on first use
-    seconds: dict[str, list[float]] = {"bare loop": [], "train_step": []}
+    ways = {
+        "bare loop": lambda: _bare_steps(model, batches, loss_fn, optimizer),
+        "train_step": lambda: hf.train_step(model, batches, loss_fn, optimizer),
+    }
+    ways["bare loop"]()  # warm-up: oneDNN builds its kernels on first use
+    seconds: dict[str, list[float]] = {way: [] for way in ways}
     for _ in range(3):  # alternate the two ways, so a drift in machine load favours neither
-        for way in seconds:
+        for way, run_epoch in ways.items():
             start = time.perf_counter()
-            if way == "bare loop":
-                _bare_steps(model, batches, optimizer)
-            else:
-                hf.train_step(model, batches, loss_fn, optimizer)
+            run_epoch()
             seconds[way].append(time.perf_counter() - start)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        _bare_steps(model, batches, optimizer)
+        ways["bare loop"]()
     by_kind: dict[str, float] = {}
     operators = prof.key_averages()
     for operator in operators:
@@ -148,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     print(f"profile_step: {len(train) // BATCH_SIZE} steps of batch {BATCH_SIZE}, {torch.get_num_threads()} threads")
     results = {}
     for layout in args.layouts:
-        results[layout] = profile_layout(train, layout, steps=len(train) // BATCH_SIZE)
+        results[layout] = profile_layout(train, layout)
         print(report(layout, results[layout], args.rows), flush=True)
     return results
 

@@ -54,22 +54,31 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "build" / "bench"
 
 
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: an integer of at least 1 (a count of rounds, epochs, images, threads...)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per model and path (default 3)")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per training run (default 3)")
-    parser.add_argument("--subset", type=int, default=None, help="use only the first N train and N test images")
+    parser.add_argument(
+        "--rounds", type=positive_int, default=3, help="alternating rounds per model and path (default 3)"
+    )
+    parser.add_argument("--epochs", type=positive_int, default=3, help="epochs per training run (default 3)")
+    parser.add_argument(
+        "--subset", type=positive_int, default=None, help="use only the first N train and N test images"
+    )
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="models to run")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available, else cpu)")
-    parser.add_argument("--eval-batch-size", type=int, default=256, help="course path's test batch size (default 256)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
+    parser.add_argument(
+        "--eval-batch-size", type=positive_int, default=256, help="course path's test batch size (default 256)"
+    )
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's own)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")
-    args = parser.parse_args(argv)
-    for name in ("rounds", "epochs", "eval_batch_size", "subset", "threads"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
-    return args
+    return parser.parse_args(argv)
 
 
 def load_fashion_mnist(subset: int | None) -> tuple[Dataset, Dataset]:
