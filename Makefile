@@ -1,14 +1,15 @@
 # Two commands a newcomer needs (see README.md):
 #   make notebooks   set up, then execute every lesson and solution into build/executed/
 #   make test        set up, then run the whole test suite (unit tests + every notebook)
-# Others: make bench (issue: performance), make exercises, make sync, make lint, make clean.
+# Others: make lab (JupyterLab), make book (HTML book of the executed notebooks), make bench,
+#         make exercises, make sync, make lint, make clean.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-requirements
 
-.PHONY: setup system-deps data notebooks test bench exercises sync lint clean
+.PHONY: setup system-deps browser-deps data notebooks lab book test bench exercises sync lint clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +23,13 @@ system-deps:
 	  { apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }; } ; } \
 	  || echo "note: bubblewrap not installed; the grader falls back to rlimits without a sandbox"
 
+# Chromium for the browser tests (only `make test` needs it): installed when we are root on
+# Debian; otherwise those tests are skipped with a line saying how to install it.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; } ; } \
+	  || echo "note: chromium not installed; the browser tests will be skipped"
+
 data: $(STAMP)
 	$(PY) -m tools.prepare_data
 
@@ -30,10 +38,19 @@ setup: $(STAMP) system-deps data
 notebooks: setup
 	$(PY) -m tools.run_notebooks notebooks solutions --out build/executed
 
+# JupyterLab at the repository root; prints the URL to open.
+lab: setup
+	$(PY) -m tools.lab
+
+# The executed notebooks as a static HTML book in build/book/ (run `make notebooks` first;
+# nothing is executed again). Open build/book/index.html.
+book: $(STAMP)
+	$(PY) -m tools.build_book
+
 # Notebooks are executed from copies in build/nbtest, so nbmake can keep their outputs
 # (--overwrite) for the tests that read what the notebooks computed, without touching
 # the committed sources.
-test: setup
+test: setup browser-deps
 	rm -rf build/nbtest
 	mkdir -p build/nbtest
 	cp -r notebooks exercises solutions build/nbtest/

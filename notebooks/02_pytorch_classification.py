@@ -2,8 +2,9 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -52,10 +53,13 @@ here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), None)
 if course_root is None:  # e.g. Colab: fetch the course's helpers once
     url = f"https://raw.githubusercontent.com/{COURSE_REPO}/main/helper_functions.py"
-    text = urllib.request.urlopen(url, timeout=30).read().decode("utf-8")
-    compile(text, "helper_functions.py", "exec")  # an HTML error page fails here, before it is saved
-    if "def accuracy_fn" not in text:
-        raise RuntimeError(f"{url} did not return the course's helper_functions.py")
+    try:
+        text = urllib.request.urlopen(url, timeout=30).read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:  # offline, an HTTP error, a timeout, not text
+        raise RuntimeError(f"Could not download {url}: {error}. Is this runtime online?") from None
+    if "def accuracy_fn" not in text:  # e.g. an HTML error or sign-in page
+        raise RuntimeError(f"{url} sent no helper_functions.py (it began {text[:40]!r}); nothing was saved")
+    compile(text, "helper_functions.py", "exec")  # a cut-off download fails here, before it is saved
     (here / "helper_functions.py.part").write_text(text, encoding="utf-8")
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here

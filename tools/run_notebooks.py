@@ -48,6 +48,11 @@ def execute(path: Path, out_dir: Path, cell_timeout: int = 900) -> tuple[Path, f
     return target, time.perf_counter() - start
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it, else as it is."""
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Execute notebooks headless into build/.")
     parser.add_argument("sources", nargs="*", default=[str(REPO_ROOT / d) for d in DEFAULT_SOURCES])
@@ -58,13 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     for path in expand(args.sources):
         try:
             target, seconds = execute(path, out_dir)
-            print(
-                f"ok     {seconds:7.1f} s  {path.relative_to(REPO_ROOT)} -> {target.relative_to(REPO_ROOT)}", flush=True
-            )
+            print(f"ok     {seconds:7.1f} s  {shown(path)} -> {shown(target)}", flush=True)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
             failures += 1
             summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            print(f"FAILED {path.relative_to(REPO_ROOT)}: {summary}", file=sys.stderr, flush=True)
+            print(f"FAILED {shown(path)}: {summary}", file=sys.stderr, flush=True)
     return 1 if failures else 0
 
 

@@ -1,0 +1,128 @@
+"""Colab's branch of the setup cell, executed: a lesson alone in an empty folder fetches the helpers.
+
+Colab opens one notebook from GitHub, with no checkout beside it, so the setup cell downloads
+``helper_functions.py`` from the course repository. Here the notebook is copied alone into an
+empty folder and a first cell, inserted by the test, sends that download to a loopback server
+that serves the repository's own file, an HTML error page, or nothing at all (a timeout).
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import REPO_ROOT, notebook_results
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from helper_functions import data_dir
+
+HELPERS = (REPO_ROOT / "helper_functions.py").read_bytes()
+HTML_ERROR_PAGE = b"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body>404</body></html>"
+CLIENT_TIMEOUT = 2  # seconds the loopback download may take before it counts as a timeout
+ROUTE_TO_LOOPBACK = """\
+# Inserted by tests/test_colab_path.py: GitHub's raw files are served from a loopback server.
+import urllib.request
+_urlopen = urllib.request.urlopen
+def _loopback(url, *args, timeout=None, **kwargs):
+    url = url.replace("https://raw.githubusercontent.com", "{base}")
+    return _urlopen(url, *args, timeout={timeout}, **kwargs)
+urllib.request.urlopen = _loopback"""
+
+
+class FakeGitHub(http.server.BaseHTTPRequestHandler):
+    """Serves the helpers at the course's path; ``/html/...`` an error page; ``/slow/...`` never answers."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        if self.path.startswith("/slow/"):
+            time.sleep(CLIENT_TIMEOUT + 3)
+            return
+        body = HTML_ERROR_PAGE if self.path.startswith("/html/") else HELPERS
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def fake_github() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def alone_in_a_folder(lesson: str, folder: Path, base_url: str) -> nbformat.NotebookNode:
+    """The lesson copied alone into ``folder``, with the loopback route as its first cell."""
+    folder.mkdir()
+    notebook = nbformat.read(REPO_ROOT / lesson, as_version=4)
+    route = ROUTE_TO_LOOPBACK.format(base=base_url, timeout=CLIENT_TIMEOUT)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(route))
+    nbformat.write(notebook, folder / Path(lesson).name)
+    return notebook
+
+
+def run(notebook: nbformat.NotebookNode, folder: Path, cells: int | None = None) -> nbformat.NotebookNode:
+    """Execute ``notebook`` (its first ``cells`` cells, or all) in ``folder`` as Colab would."""
+    if cells is not None:
+        notebook = nbformat.from_dict({**notebook, "cells": notebook.cells[:cells]})
+    environment = {key: value for key, value in os.environ.items() if key != "COURSE_DATA_DIR"}
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    return client.execute(env=environment)
+
+
+def setup_cell_index(notebook: nbformat.NotebookNode) -> int:
+    return next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("# Setup: makes this notebook"))
+
+
+@pytest.mark.slow
+def test_lesson_alone_fetches_the_helpers_and_runs_top_to_bottom(fake_github, tmp_path, results_of):
+    lesson = "notebooks/02_pytorch_classification.ipynb"
+    folder = tmp_path / "colab"
+    executed = run(alone_in_a_folder(lesson, folder, fake_github), folder)
+    assert (folder / "helper_functions.py").read_bytes() == HELPERS
+    assert not (folder / "helper_functions.py.part").exists()
+    assert notebook_results(executed) == results_of(lesson)
+
+
+def test_fashion_mnist_is_read_from_the_data_folder_beside_the_lesson(fake_github, tmp_path):
+    """Lesson 03 alone, run up to its data: ``data/`` beside the notebook is where it looks."""
+    folder = tmp_path / "colab"
+    notebook = alone_in_a_folder("notebooks/03_pytorch_computer_vision.ipynb", folder, fake_github)
+    (folder / "data").mkdir()
+    (folder / "data" / "FashionMNIST").symlink_to(data_dir() / "FashionMNIST", target_is_directory=True)
+    loads_data = next(i for i, cell in enumerate(notebook.cells) if "datasets.FashionMNIST(root=" in cell.source)
+    notebook.cells.insert(
+        loads_data + 1, nbformat.v4.new_code_cell("print(data_dir(), len(train_data), len(test_data))")
+    )
+    executed = run(notebook, folder, cells=loads_data + 2)
+    assert executed.cells[loads_data + 1].outputs[0]["text"].split() == [str(folder / "data"), "60000", "10000"]
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        ("/html", "sent no helper_functions.py (it began '<!DOCTYPE html>"),
+        ("/slow", "Could not download https://raw.githubusercontent.com/"),
+    ],
+    ids=["html-error-page", "timeout"],
+)
+def test_a_bad_download_is_refused_with_a_clear_message_and_never_saved(route, message, fake_github, tmp_path):
+    folder = tmp_path / "colab"
+    notebook = alone_in_a_folder("notebooks/02_pytorch_classification.ipynb", folder, f"{fake_github}{route}")
+    with pytest.raises(CellExecutionError) as raised:
+        run(notebook, folder, cells=setup_cell_index(notebook) + 1)
+    assert "RuntimeError" in str(raised.value) and message in str(raised.value)
+    if route == "/slow":
+        assert "timed out" in str(raised.value)
+    assert sorted(path.name for path in folder.iterdir()) == ["02_pytorch_classification.ipynb"]

@@ -1,0 +1,153 @@
+"""Lesson 02 as a student meets it in JupyterLab: opened from its ``.py`` master, run, edited and saved.
+
+Everything happens in a temporary copy of the repository, served by JupyterLab on a free
+loopback port and driven through its menus in headless Chromium (``browser_harness``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from browser_harness import SCREENSHOTS, chromium, running_jupyterlab, screenshot
+from conftest import REPO_ROOT, executed_notebook, notebook_results
+
+from helper_functions import RESULTS_MIME
+from tools import check_notebooks
+
+LESSON = "notebooks/02_pytorch_classification"
+EDITED_CELL_START = "The first cell prepares the notebook"
+ADDED_SENTENCE = "A sentence added in JupyterLab."
+RUN_TIMEOUT_MS = 300_000
+LAB_SETTINGS = {
+    # every cell stays in the page, so each output can be read; the default renders only what is in view
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+# Per cell of the open notebook: its prompt and whether each image in its outputs has loaded.
+READ_CELLS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')]
+    .map(cell => ({
+        code: cell.classList.contains('jp-CodeCell'),
+        prompt: (cell.querySelector('.jp-InputPrompt') || {}).textContent || '',
+        images: [...cell.querySelectorAll('.jp-OutputArea-output img')]
+            .map(img => img.complete && img.naturalWidth > 0),
+    }))"""
+ALL_CELLS_RAN = """() => { const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+    return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)); }"""
+
+
+def copy_of_repository(target: Path) -> Path:
+    """The repository's files (tracked, or new and not ignored) copied to ``target``, without data or builds."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, (entry.decode() for entry in listed)):
+        if (REPO_ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO_ROOT / name, target / name)
+    return target
+
+
+def image_cells(notebook: nbformat.NotebookNode) -> dict[int, int]:
+    """Cell index -> how many images that cell's outputs hold."""
+    counts = {
+        index: sum("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+        for index, cell in enumerate(notebook.cells)
+    }
+    return {index: count for index, count in counts.items() if count}
+
+
+def wait_for_file(path: Path, holds, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text()
+        if holds(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{path.name} was not saved as expected within {timeout:.0f} s")
+
+
+def open_with_notebook(page, folder: str, name: str) -> None:
+    """Open ``folder/name`` through the file browser: into the folder, right-click, Open With, Notebook."""
+    page.locator(".jp-DirListing-item", has_text=folder).first.dblclick()
+    item = page.locator(".jp-DirListing-item", has_text=name)
+    item.wait_for()
+    item.click(button="right")
+    page.locator(".lm-Menu-item", has_text="Open With").hover()
+    page.locator(".lm-Menu").last.locator(".lm-Menu-itemLabel").get_by_text("Notebook", exact=True).click()
+
+
+@pytest.mark.slow
+def test_lesson_runs_edits_and_saves_in_jupyterlab(tmp_path):
+    headless = executed_notebook(f"{LESSON}.ipynb")
+    repo = copy_of_repository(tmp_path / "repo")
+    master, paired = repo / f"{LESSON}.py", repo / f"{LESSON}.ipynb"
+    original_py = master.read_text()
+    (tmp_path / "jupyter").mkdir()
+    with running_jupyterlab(repo, tmp_path / "jupyter", LAB_SETTINGS) as url, chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto(url)
+        open_with_notebook(page, "notebooks", Path(master).name)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=120_000)
+
+        # 1. Run all cells from the Run menu and wait for the kernel to go idle.
+        start = time.perf_counter()
+        page.locator(".lm-MenuBar-itemLabel").get_by_text("Run", exact=True).click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+        page.wait_for_function(ALL_CELLS_RAN, timeout=RUN_TIMEOUT_MS)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=RUN_TIMEOUT_MS)
+        run_seconds = time.perf_counter() - start
+        cells = page.evaluate(READ_CELLS)
+
+        # 2. Every cell that drew a plot in the headless run shows it, rendered.
+        expected_images = image_cells(headless)
+        shown = {index: len(cell["images"]) for index, cell in enumerate(cells) if cell["images"]}
+        assert shown == expected_images
+        assert all(all(cell["images"]) for cell in cells), "an image did not render"
+        first_boundary = next(i for i in expected_images if "plot_decision_boundary" in headless.cells[i].source)
+        page.locator(".jp-Notebook .jp-Cell").nth(first_boundary).scroll_into_view_if_needed()
+        screenshot(page, "jupyterlab_02_pytorch_classification")
+
+        # 3. Save: outputs and numbers are written to the .ipynb of the pair.
+        page.keyboard.press("Control+s")
+        saved_text = wait_for_file(paired, lambda text: RESULTS_MIME in text)
+        saved = nbformat.reads(saved_text, as_version=4)
+        errors = [
+            (index, output.get("ename"))
+            for index, cell in enumerate(saved.cells)
+            for output in cell.get("outputs", [])
+            if output.get("output_type") == "error" and "raises-exception" not in cell.metadata.get("tags", [])
+        ]
+        assert errors == []
+        assert notebook_results(saved) == notebook_results(headless)
+
+        # 4. Edit a markdown cell through the UI and save: both files of the pair change, and only there.
+        edited = page.locator(".jp-Notebook .jp-MarkdownCell", has_text=EDITED_CELL_START)
+        edited.dblclick()
+        edited.locator(".cm-content").click()
+        page.keyboard.press("Control+End")
+        page.keyboard.type(f"\n\n{ADDED_SENTENCE}")
+        page.keyboard.press("Shift+Enter")
+        page.keyboard.press("Control+s")
+        new_py = wait_for_file(master, lambda text: ADDED_SENTENCE in text)
+        wait_for_file(paired, lambda text: ADDED_SENTENCE in text)
+
+    seen = {"code_cells_run": sum(cell["code"] for cell in cells), "run_seconds": round(run_seconds, 1)}
+    seen |= {"cells_with_images": len(shown), "images_rendered": sum(shown.values())}
+    (SCREENSHOTS / "jupyterlab_run.json").write_text(json.dumps(seen, indent=2) + "\n")
+    added = [line for line in new_py.splitlines() if line not in original_py.splitlines()]
+    assert added == [f"# {ADDED_SENTENCE}"]
+    assert new_py.replace(f"#\n# {ADDED_SENTENCE}\n", "", 1) == original_py
+    assert check_notebooks.drift(master) is None
+    in_ipynb = [cell.source for cell in nbformat.read(paired, as_version=4).cells if ADDED_SENTENCE in cell.source]
+    in_py = [cell.source for cell in jupytext.read(master).cells if ADDED_SENTENCE in cell.source]
+    assert len(in_ipynb) == 1 and in_ipynb == in_py and in_py[0].startswith(EDITED_CELL_START)
