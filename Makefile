@@ -56,7 +56,7 @@ test: setup browser-deps
 	cp -r notebooks exercises solutions build/nbtest/
 	find build/nbtest -type f ! -name '*.ipynb' -delete
 	@# pytest exits 5 when it collected nothing: that is a broken suite, so say so and fail
-	$(PY) -m pytest --nbmake --overwrite build/nbtest tests || { status=$$?; \
+	$(PY) -m pytest --nbmake --overwrite --durations=15 build/nbtest tests || { status=$$?; \
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
 
 # Full benchmark (3 rounds x 3 epochs, a few minutes): build/bench/results.{json,md,png}.
