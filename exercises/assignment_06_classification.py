@@ -24,7 +24,9 @@
 # cell* runs `check("exN")` and tells you PASS, or FAIL with a hint. The checks rebuild the
 # data and measure your models themselves, so printing a good number is not enough: the
 # objects must be right. When you hand the notebook in, the grader runs it from top to
-# bottom in a fresh kernel and runs the same checks, taken from the course's own copy.
+# bottom in a fresh kernel and runs the same checks, taken from the course's own copy, each
+# one where your `check("exN")` cell stands: a later cell that reuses a name, such as
+# `loss_fn`, cannot cost an earlier exercise its point.
 #
 # ## Contents
 # 0. Setup and the self-check
@@ -121,6 +123,7 @@ from sklearn.model_selection import train_test_split  # noqa: F811
 from torch import nn  # noqa: F811
 
 EXERCISES = {}  # name -> {"points": int, "hint": str, "check": function(namespace)}
+_WHERE_IT_STANDS = {}  # name -> (its result when check(name) ran, {variable: the object the check read})
 
 
 def exercise(name, points, hint):
@@ -133,44 +136,112 @@ def exercise(name, points, hint):
     return register
 
 
+class CheckFailed(AssertionError):
+    """One part of a check failed: `part` names it, the message says what was expected and found."""
+
+    def __init__(self, part, message, hint):
+        super().__init__(message)
+        self.part, self.hint = part, hint
+
+
+def expect(condition, part, message, hint):
+    """Fail the check at `part`, with `message` and a hint for that part alone, when `condition` is false."""
+    if not condition:
+        raise CheckFailed(part, message, hint)
+
+
+class _ReadTracker(dict):
+    """A copy of a namespace that remembers which names a check looked up."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.read = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name):
+        self.read.add(name)
+        return super().__contains__(name)
+
+
 def run_check(name, namespace):
-    """Run exercise `name`'s check on the variables in `namespace`; return (passed, message)."""
+    """Run exercise `name`'s check on a copy of `namespace`; return passed, part, message, hint and read."""
+    copy = _ReadTracker(namespace)
     try:
-        EXERCISES[name]["check"](namespace)
-    except AssertionError as failure:
-        return False, str(failure)
+        EXERCISES[name]["check"](copy)
+        result = {"passed": True, "part": "", "message": "passed", "hint": ""}
+    except CheckFailed as failure:
+        result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
     except Exception as error:  # a check must report, never crash the notebook
-        return False, f"checking your objects raised {type(error).__name__}: {error}"
-    return True, "passed"
+        message = f"checking your objects raised {type(error).__name__}: {error}"
+        result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
+    result["read"] = sorted(variable for variable in copy.read if dict.__contains__(namespace, variable))
+    return result
+
+
+def reassigned(seen, namespace):
+    """The variables in `seen` (name -> object) that `namespace` no longer holds, or holds as another object."""
+    return sorted(name for name, value in seen.items() if name not in namespace or namespace[name] is not value)
 
 
 class CheckReport:
-    """The outcome of check(): one (name, passed, message) row per exercise, shown as PASS/FAIL lines."""
+    """The outcome of check(): one row per exercise, shown as PASS/FAIL lines."""
 
     def __init__(self, rows):
-        self.rows = rows
-        self.score = sum(EXERCISES[name]["points"] for name, passed, _ in rows if passed)
-        self.max_score = sum(EXERCISES[name]["points"] for name, _, _ in rows)
+        self.rows = rows  # (name, result now, result where it stands or None, variables reassigned since)
+        # the grader keeps what an exercise scored where it stands
+        self.score = sum(EXERCISES[name]["points"] for name, now, then, _ in rows if (then or now)["passed"])
+        self.max_score = sum(EXERCISES[name]["points"] for name, *_ in rows)
 
     def __repr__(self):
         lines = []
-        for name, passed, message in self.rows:
+        for name, now, then, changed in self.rows:
             points = EXERCISES[name]["points"]
-            if passed:
-                lines.append(f"{name}: PASS ({points} point{'s' * (points != 1)})")
+            earned = f"({points} point{'s' * (points != 1)})"
+            official = then or now
+            if official["passed"] and now["passed"]:
+                lines.append(f"{name}: PASS {earned}")
+            elif official["passed"]:
+                since = f"`{'`, `'.join(changed)}` changed" if changed else "its objects changed"
+                lines.append(
+                    f"{name}: PASS where it stands {earned}. Since then {since}, so it would fail now "
+                    f"({now['part']}: {now['message']}). The grader checks each exercise right after its "
+                    "cells, so it keeps its point."
+                )
             else:
-                lines.append(f"{name}: FAIL: {message}\n     hint: {EXERCISES[name]['hint']}")
+                lines.append(
+                    f"{name}: FAIL at {official['part']}: {official['message']}\n     hint: {official['hint']}"
+                )
+                if then is not None and now["passed"]:
+                    lines.append(
+                        f"     It passes now, so a later cell fixed it; the grader checks it where check({name!r}) "
+                        "stands: move the fix into the exercise's cells, or run its check again after the fix."
+                    )
         if len(self.rows) > 1:
             lines.append(f"score: {self.score}/{self.max_score}")
         return "\n".join(lines)
 
 
 def check(name=None):
-    """Check exercise `name` (e.g. "ex3"), or every exercise defined so far; return a CheckReport."""
-    if name is not None and name not in EXERCISES:
-        raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(EXERCISES)}")
-    names = list(EXERCISES) if name is None else [name]
-    return CheckReport([(each, *run_check(each, globals())) for each in names])
+    """Check exercise `name` (e.g. "ex3") where it stands, or, with no name, every exercise defined so far."""
+    namespace = globals()
+    if name is not None:
+        if name not in EXERCISES:
+            raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(EXERCISES)}")
+        result = run_check(name, namespace)
+        _WHERE_IT_STANDS[name] = (result, {variable: namespace[variable] for variable in result["read"]})
+        return CheckReport([(name, result, None, [])])
+    rows = []
+    for each in EXERCISES:
+        then, seen = _WHERE_IT_STANDS.get(each, (None, {}))
+        rows.append((each, run_check(each, namespace), then, reassigned(seen, namespace)))
+    return CheckReport(rows)
 
 
 # What the exercises ask for, written once for the checks (the settings cells below say the same).
@@ -203,12 +274,21 @@ def _blobs():
 
 def _need(ns, name, kind=None):
     """Return ns[name]; fail with a message when it is missing or not of type `kind`."""
-    if name not in ns:
-        raise AssertionError(f"`{name}` is not defined: the exercise cell must create it (did the cell run?)")
+    expect(
+        name in ns,
+        f"`{name}`",
+        f"`{name}` is not defined: the exercise cell must create it (did the cell run?)",
+        f"Create `{name}` in the exercise's cell, with exactly this name, and run the cell.",
+    )
     value = ns[name]
-    if kind is not None and not isinstance(value, kind):
+    if kind is not None:
         expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise AssertionError(f"`{name}` should be a {expected}, got {type(value).__name__}")
+        expect(
+            isinstance(value, kind),
+            f"`{name}`",
+            f"`{name}` should be a {expected}, got {type(value).__name__}",
+            f"`{name}` must be a {expected}.",
+        )
     return value
 
 
@@ -223,8 +303,18 @@ def _array(ns, name):
 def _curve(ns, name, length):
     """Return ns[name] as a list of `length` finite floats."""
     values = [float(v) for v in _array(ns, name).reshape(-1)]
-    assert len(values) == length, f"`{name}` should hold {length} values (one every 10 epochs), it holds {len(values)}"
-    assert all(math.isfinite(v) for v in values), f"`{name}` holds values that are not finite numbers: {values}"
+    expect(
+        len(values) == length,
+        f"`{name}`",
+        f"`{name}` should hold {length} values (one every 10 epochs), it holds {len(values)}",
+        f"Start `{name}` as an empty list and append to it once every 10 epochs.",
+    )
+    expect(
+        all(math.isfinite(v) for v in values),
+        f"`{name}`",
+        f"`{name}` holds values that are not finite numbers: {values}",
+        "Training diverged (the loss became NaN or infinite): check the learning rate and the loss function.",
+    )
     return values
 
 
@@ -251,8 +341,11 @@ def _labels(logits):
 def _accuracy(model, X, y):
     """Percentage of the samples in X that `model` labels correctly, computed here."""
     labels = _labels(_logits(model, X))
-    assert labels.shape == y.shape, (
-        f"the model's predictions have shape {tuple(labels.shape)}, expected {tuple(y.shape)}"
+    expect(
+        labels.shape == y.shape,
+        "the predictions' shape",
+        f"the model's predictions have shape {tuple(labels.shape)}, expected {tuple(y.shape)}",
+        "The model should return one row of logits per sample.",
     )
     return (labels == y.long()).sum().item() / len(y) * 100
 
@@ -260,13 +353,19 @@ def _accuracy(model, X, y):
 def _assert_binary_model(model, name):
     """`model` lives on the expected device and maps a batch [N, 2] to one logit per sample."""
     devices = {p.device.type for p in model.parameters()}
-    assert devices, f"`{name}` has no parameters: it needs nn.Linear layers"
-    assert devices == {_EXPECTED_DEVICE}, (
-        f"`{name}` is on {sorted(devices)}, expected {_EXPECTED_DEVICE!r}: use .to(device)"
+    expect(devices, f"`{name}`'s layers", f"`{name}` has no parameters", "Build the model from nn.Linear layers.")
+    expect(
+        devices == {_EXPECTED_DEVICE},
+        f"`{name}`'s device",
+        f"`{name}` is on {sorted(devices)}, expected {_EXPECTED_DEVICE!r}",
+        "Move the model to the device after building it: .to(device).",
     )
     shape = tuple(_logits(model, torch.zeros(5, 2)).shape)
-    assert shape in ((5, 1), (5,)), (
-        f"`{name}` maps a batch of 5 points to shape {shape}, expected (5, 1): one logit per point"
+    expect(
+        shape in ((5, 1), (5,)),
+        f"`{name}`'s output",
+        f"`{name}` maps a batch of 5 points to shape {shape}, expected (5, 1): one logit per point",
+        "The last nn.Linear needs out_features=1.",
     )
 
 
@@ -281,8 +380,12 @@ def _is_affine(model):
 def _assert_optimizes(optimizer, model, optimizer_name, model_name):
     """`optimizer` updates exactly the parameters of `model`."""
     owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    assert owned == {id(p) for p in model.parameters()}, (
-        f"`{optimizer_name}` does not hold the parameters of `{model_name}`: build it from {model_name}.parameters()"
+    expect(
+        owned == {id(p) for p in model.parameters()},
+        f"`{optimizer_name}`'s parameters",
+        f"`{optimizer_name}` does not hold the parameters of `{model_name}`",
+        f"Build {optimizer_name} from {model_name}.parameters(): an optimizer built for another model "
+        f"leaves {model_name} untouched.",
     )
 
 
@@ -299,6 +402,25 @@ def _points_and_regions(ax):
     """(number of scattered points, whether filled decision regions are drawn) for one plot."""
     points = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
     return points, any(isinstance(c, ContourSet) for c in ax.collections)
+
+
+def _expect_boundary(ax, part, where):
+    """`ax` shows filled decision regions; no plot, or an empty one, means they went to a figure of its own."""
+    points, regions = _points_and_regions(ax) if ax is not None else (0, False)
+    expect(
+        regions or points,
+        part,
+        f"{where} is empty: the decision boundary was drawn somewhere else. A plotting function that "
+        "calls plt.figure() opens a figure of its own and leaves this one blank",
+        "Draw on the current axes: use the course's plot_decision_boundary, or take plt.figure() out of your own.",
+    )
+    expect(
+        regions,
+        part,
+        f"{where} shows no decision regions",
+        "Draw it with plot_decision_boundary(model, X, y), which fills the regions and scatters the points.",
+    )
+    return points
 
 
 # %% [markdown]
@@ -458,22 +580,45 @@ print(f"last five points:\n{last_five_X}")
 def check_ex1(ns):
     X_ref, y_ref = _circles()[:2]
     X, y = _array(ns, "X"), _array(ns, "y")
-    assert X.shape == X_ref.shape, f"`X` should have shape {X_ref.shape}, got {X.shape}"
-    assert y.shape == y_ref.shape, f"`y` should have shape {y_ref.shape}, got {y.shape}"
-    assert np.allclose(X, X_ref, atol=1e-6) and np.array_equal(y, y_ref), (
-        "`X` and `y` are not the circles asked for: check the number of samples, the noise and the random_state"
+    settings_hint = (
+        "make_circles(N_SAMPLES, noise=NOISE, random_state=RANDOM_SEED), with the settings of the cell above."
+    )
+    expect(X.shape == X_ref.shape, "`X`", f"`X` should have shape {X_ref.shape}, got {X.shape}", settings_hint)
+    expect(y.shape == y_ref.shape, "`y`", f"`y` should have shape {y_ref.shape}, got {y.shape}", settings_hint)
+    expect(
+        np.allclose(X, X_ref, atol=1e-6) and np.array_equal(y, y_ref),
+        "`X` and `y`",
+        "`X` and `y` are not the circles asked for: check the number of samples, the noise and the random_state",
+        settings_hint,
     )
     n_features = _need(ns, "n_features")
-    assert isinstance(n_features, int | np.integer) and not isinstance(n_features, bool), (
-        f"`n_features` should be an int, got {type(n_features).__name__}"
+    expect(
+        isinstance(n_features, int | np.integer) and not isinstance(n_features, bool),
+        "`n_features`",
+        f"`n_features` should be an int, got {type(n_features).__name__}",
+        "X.shape[1] is already an int.",
     )
-    assert n_features == X_ref.shape[1], (
-        f"`n_features` is {n_features}, but each point of X has {X_ref.shape[1]} numbers"
+    expect(
+        n_features == X_ref.shape[1],
+        "`n_features`",
+        f"`n_features` is {n_features}, but each point of X has {X_ref.shape[1]} numbers",
+        "The second dimension of X is X.shape[1].",
     )
-    for name, expected in (("first_five_X", X_ref[:5]), ("first_five_y", y_ref[:5]), ("last_five_X", X_ref[-5:])):
+    slices = {
+        "first_five_X": (X_ref[:5], "X[:5] is the first five rows."),
+        "first_five_y": (y_ref[:5], "y[:5] is the first five labels."),
+        "last_five_X": (X_ref[-5:], "X[-5:] is the last five rows: a negative start counts from the end."),
+    }
+    for name, (expected, hint) in slices.items():
         value = _array(ns, name)
-        assert value.shape == expected.shape, f"`{name}` should have shape {expected.shape}, got {value.shape}"
-        assert np.allclose(value, expected, atol=1e-6), f"`{name}` does not hold the rows asked for"
+        shown = " (X[5:] is every row from the sixth on)" if value.shape == (len(X_ref) - 5, 2) else ""
+        expect(
+            value.shape == expected.shape,
+            f"`{name}`",
+            f"`{name}` should have shape {expected.shape}, got {value.shape}{shown}",
+            hint,
+        )
+        expect(np.allclose(value, expected, atol=1e-6), f"`{name}`", f"`{name}` does not hold the rows asked for", hint)
 
 
 check("ex1")
@@ -516,12 +661,23 @@ print(
 def check_ex2(ns):
     for name, expected in zip(("X_train", "X_test", "y_train", "y_test"), _circles()[2:], strict=True):
         value = _need(ns, name, torch.Tensor)
-        assert value.dtype == torch.float32, f"`{name}` should be float32, got {value.dtype}"
-        assert value.shape == expected.shape, (
-            f"`{name}` should have shape {tuple(expected.shape)}, got {tuple(value.shape)}"
+        expect(
+            value.dtype == torch.float32,
+            f"`{name}`'s dtype",
+            f"`{name}` should be float32, got {value.dtype}",
+            "torch.from_numpy(...).float() makes float32 tensors; labels too, as BCEWithLogitsLoss wants float targets.",
         )
-        assert torch.allclose(value.detach().cpu(), expected, atol=1e-6), (
-            f"`{name}` is not the split asked for: split X and y with test_size=0.2 and random_state=42"
+        expect(
+            value.shape == expected.shape,
+            f"`{name}`'s shape",
+            f"`{name}` should have shape {tuple(expected.shape)}, got {tuple(value.shape)}",
+            "Split with test_size=TEST_SIZE: 1600 samples to train on, 400 to test on.",
+        )
+        expect(
+            torch.allclose(value.detach().cpu(), expected, atol=1e-6),
+            "the split",
+            f"`{name}` is not the split asked for: split X and y with test_size=0.2 and random_state=42",
+            "train_test_split(X_tensor, y_tensor, test_size=TEST_SIZE, random_state=RANDOM_SEED).",
         )
 
 
@@ -556,10 +712,25 @@ model_0
 def check_ex3(ns):
     model = _need(ns, "model_0", nn.Module)
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    assert len(linears) == 2, f"`model_0` should have exactly two nn.Linear layers, it has {len(linears)}"
-    assert linears[0].in_features == 2, f"the first layer should take 2 features, it takes {linears[0].in_features}"
+    expect(
+        len(linears) == 2,
+        "`model_0`'s layers",
+        f"`model_0` should have exactly two nn.Linear layers, it has {len(linears)}",
+        "Two nn.Linear layers: 2 features in, any width in between, 1 logit out.",
+    )
+    expect(
+        linears[0].in_features == 2,
+        "`model_0`'s first layer",
+        f"the first layer should take 2 features, it takes {linears[0].in_features}",
+        "The first nn.Linear takes in_features=2, one per feature of a point.",
+    )
     _assert_binary_model(model, "model_0")
-    assert _is_affine(model), "`model_0` is not linear: leave out activations, this baseline is two linear layers only"
+    expect(
+        _is_affine(model),
+        "linearity",
+        "`model_0` is not linear: this baseline is two linear layers only",
+        "Leave activations out of model_0: forward() only applies the two layers, one after the other.",
+    )
 
 
 check("ex3")
@@ -593,15 +764,26 @@ loss_fn, optimizer
 )
 def check_ex4(ns):
     loss_fn = _need(ns, "loss_fn", nn.Module)
-    assert isinstance(loss_fn, nn.BCEWithLogitsLoss), (
-        f"`loss_fn` should be nn.BCEWithLogitsLoss, got {type(loss_fn).__name__}"
+    expect(
+        isinstance(loss_fn, nn.BCEWithLogitsLoss),
+        "`loss_fn`",
+        f"`loss_fn` should be nn.BCEWithLogitsLoss, got {type(loss_fn).__name__}",
+        "loss_fn = nn.BCEWithLogitsLoss(): it takes the model's logits directly.",
     )
     optimizer = _need(ns, "optimizer", torch.optim.Optimizer)
-    assert isinstance(optimizer, torch.optim.SGD), (
-        f"`optimizer` should be torch.optim.SGD, got {type(optimizer).__name__}"
+    expect(
+        isinstance(optimizer, torch.optim.SGD),
+        "`optimizer`",
+        f"`optimizer` should be torch.optim.SGD, got {type(optimizer).__name__}",
+        "optimizer = torch.optim.SGD(model_0.parameters(), lr=0.1).",
     )
     lr = float(optimizer.param_groups[0]["lr"])
-    assert math.isclose(lr, 0.1), f"the learning rate should be 0.1, got {lr}"
+    expect(
+        math.isclose(lr, 0.1),
+        "the learning rate",
+        f"the learning rate should be 0.1, got {lr}",
+        "Pass lr=0.1 when you build the optimizer.",
+    )
     _assert_optimizes(optimizer, _need(ns, "model_0", nn.Module), "optimizer", "model_0")
 
 
@@ -669,24 +851,44 @@ raise NotImplementedError
 )
 def check_ex5(ns):
     model = _need(ns, "model_0", nn.Module)
-    loss_curve, acc_curve = _curve(ns, "loss_curve", 10), _curve(ns, "acc_curve", 10)
     X_train, X_test, y_train, y_test = _circles()[2:]
     train_loss = nn.functional.binary_cross_entropy_with_logits(_logits(model, X_train).reshape(-1), y_train).item()
-    assert 0.5 * train_loss <= loss_curve[-1] <= 2 * train_loss, (
-        f"the last value of `loss_curve` is {loss_curve[-1]:.4f}, but model_0's mean loss on the training data "
-        f"is {train_loss:.4f}: is the epoch's loss averaged over the right number?"
+    expect(
+        math.isfinite(train_loss) and train_loss < 1.0,
+        "training",
+        f"model_0's mean loss on the training data is {train_loss:.3g}, worse than a coin toss (ln 2 = 0.693): "
+        "training diverged. Gradients piling up from batch to batch, a missing optimizer.zero_grad(), "
+        "is the usual cause",
+        "Call optimizer.zero_grad() in every step, before loss.backward(): backward() adds its gradients "
+        "to those already there.",
     )
-    assert all(0 <= a <= 100 for a in acc_curve) and max(acc_curve) > 1, (
-        f"`acc_curve` should hold percentages between 0 and 100, got {[round(a, 3) for a in acc_curve]}"
+    loss_curve, acc_curve = _curve(ns, "loss_curve", 10), _curve(ns, "acc_curve", 10)
+    expect(
+        0.5 * train_loss <= loss_curve[-1] <= 2 * train_loss,
+        "loss averaging",
+        f"the last value of `loss_curve` is {loss_curve[-1]:.4f}, but model_0's mean loss on the training data "
+        f"is {train_loss:.4f}: is the epoch's loss averaged over the right number?",
+        "Add up loss.item() * len(y_batch) over the epoch's batches and divide by len(X_train), "
+        "the number of training samples.",
+    )
+    expect(
+        all(0 <= a <= 100 for a in acc_curve) and max(acc_curve) > 1,
+        "`acc_curve`",
+        f"`acc_curve` should hold percentages between 0 and 100, got {[round(a, 3) for a in acc_curve]}",
+        "accuracy_fn(y_true, y_pred) already returns a percentage: append it as it is.",
     )
     test_acc = _accuracy(model, X_test, y_test)
-    assert abs(acc_curve[-1] - test_acc) <= 1.0, (
+    expect(
+        abs(acc_curve[-1] - test_acc) <= 1.0,
+        "test accuracy",
         f"the last value of `acc_curve` is {acc_curve[-1]:.1f}%, but model_0 scores {test_acc:.1f}% on the "
-        "test split: record the test accuracy"
+        "test split: record the test accuracy",
+        "Every 10th epoch, measure model_0 on X_test and y_test (in eval mode) and append that accuracy.",
     )
     fig = _need(ns, "curves_fig", Figure)
-    assert _plots_values(fig, loss_curve), "`curves_fig` has no line showing `loss_curve`"
-    assert _plots_values(fig, acc_curve), "`curves_fig` has no line showing `acc_curve`"
+    figure_hint = "Make curves_fig = plt.figure(...) first, then plot loss_curve in subplot 1 and acc_curve in 2."
+    expect(_plots_values(fig, loss_curve), "`curves_fig`", "`curves_fig` has no line showing `loss_curve`", figure_hint)
+    expect(_plots_values(fig, acc_curve), "`curves_fig`", "`curves_fig` has no line showing `acc_curve`", figure_hint)
 
 
 check("ex5")
@@ -755,9 +957,19 @@ model_1
 )
 def check_ex6(ns):
     model = _need(ns, "model_1", nn.Module)
-    assert model is not ns.get("model_0"), "`model_1` should be a new model, not model_0"
+    expect(
+        model is not ns.get("model_0"),
+        "`model_1`",
+        "`model_1` should be a new model, not model_0",
+        "Build model_1 as a new instance of CircleModelV1, on device.",
+    )
     _assert_binary_model(model, "model_1")
-    assert not _is_affine(model), "`model_1` is still a linear function of its input: add non-linear activations"
+    expect(
+        not _is_affine(model),
+        "non-linearity",
+        "`model_1` is still a linear function of its input: add non-linear activations",
+        "Put an activation such as nn.ReLU() between the linear layers, and none after the last one.",
+    )
 
 
 check("ex6")
@@ -789,7 +1001,12 @@ def check_ex7(ns):
     _assert_optimizes(_need(ns, "optimizer_1", torch.optim.Optimizer), model, "optimizer_1", "model_1")
     X_test, y_test = _circles()[3], _circles()[5]
     test_acc = _accuracy(model, X_test, y_test)
-    assert test_acc >= 95, f"model_1 scores {test_acc:.1f}% on the test split; at least 95% is needed"
+    expect(
+        test_acc >= 95,
+        "test accuracy",
+        f"model_1 scores {test_acc:.1f}% on the test split; at least 95% is needed",
+        "Train longer, or try Adam (lr around 0.001) or SGD with momentum, zeroing the gradients in every step.",
+    )
 
 
 check("ex7")
@@ -816,11 +1033,21 @@ raise NotImplementedError
 )
 def check_ex8(ns):
     fig = _need(ns, "boundary_fig", Figure)
-    assert len(fig.axes) == 2, f"`boundary_fig` should hold two plots side by side, it holds {len(fig.axes)}"
+    expect(
+        len(fig.axes) == 2,
+        "`boundary_fig`'s plots",
+        f"`boundary_fig` should hold two plots side by side, it holds {len(fig.axes)}",
+        "After boundary_fig = plt.figure(...), draw one plot after plt.subplot(1, 2, 1) and one after "
+        "plt.subplot(1, 2, 2).",
+    )
     for ax, (side, split, count) in zip(fig.axes, (("left", "training", 1600), ("right", "test", 400)), strict=True):
-        points, regions = _points_and_regions(ax)
-        assert regions, f"the {side} plot shows no decision regions: draw it with plot_decision_boundary"
-        assert points == count, f"the {side} plot shows {points} points; the {split} data has {count}"
+        points = _expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
+        expect(
+            points == count,
+            f"the {side} plot's data",
+            f"the {side} plot shows {points} points; the {split} data has {count}",
+            "Training data (X_train, y_train) on the left, test data (X_test, y_test) on the right.",
+        )
 
 
 check("ex8")
@@ -885,32 +1112,51 @@ def check_ex9(ns):
     model = _need(ns, "model_2", nn.Module)
     X_train, X_test, y_train, y_test = _blobs()
     logits = _logits(model, X_test)
-    assert logits.shape == (len(X_test), 4), (
-        f"model_2 maps the {len(X_test)} test points to shape {tuple(logits.shape)}, expected ({len(X_test)}, 4)"
+    expect(
+        logits.shape == (len(X_test), 4),
+        "`model_2`'s output",
+        f"model_2 maps the {len(X_test)} test points to shape {tuple(logits.shape)}, expected ({len(X_test)}, 4)",
+        "One output per class: the last layer needs out_features=NUM_CLASSES.",
     )
     test_acc = _accuracy(model, X_test, y_test)
-    assert test_acc >= 95, f"model_2 scores {test_acc:.1f}% on the test split; at least 95% is needed"
+    expect(
+        test_acc >= 95,
+        "test accuracy",
+        f"model_2 scores {test_acc:.1f}% on the test split; at least 95% is needed",
+        "Train with nn.CrossEntropyLoss on int64 labels; SGD with lr=0.1 for 100 epochs is enough.",
+    )
     results = _need(ns, "blob_results", Mapping)
-    assert {"train_loss", "test_loss"} <= set(results), (
-        f"`blob_results` needs the keys 'train_loss' and 'test_loss', it has {sorted(results)}"
+    results_hint = "blob_results = {'train_loss': [], 'test_loss': []}, then append one number to each every epoch."
+    expect(
+        {"train_loss", "test_loss"} <= set(results),
+        "`blob_results`",
+        f"`blob_results` needs the keys 'train_loss' and 'test_loss', it has {sorted(results)}",
+        results_hint,
     )
     train_losses = [float(v) for v in results["train_loss"]]
     test_losses = [float(v) for v in results["test_loss"]]
-    assert train_losses and len(train_losses) == len(test_losses), (
-        "`blob_results['train_loss']` and `blob_results['test_loss']` should be non-empty lists of the same length"
+    expect(
+        train_losses and len(train_losses) == len(test_losses),
+        "`blob_results`",
+        "`blob_results['train_loss']` and `blob_results['test_loss']` should be non-empty lists of the same length",
+        results_hint,
     )
     test_loss = nn.functional.cross_entropy(logits, y_test).item()
-    assert abs(test_losses[-1] - test_loss) <= 0.5 * test_loss + 0.01, (
+    expect(
+        abs(test_losses[-1] - test_loss) <= 0.5 * test_loss + 0.01,
+        "the recorded test loss",
         f"the last test loss in `blob_results` is {test_losses[-1]:.4f}, but model_2's loss on the test split "
-        f"is {test_loss:.4f}"
+        f"is {test_loss:.4f}",
+        "After each epoch, append model_2's loss on X_blob_test and y_blob_test.",
     )
-    assert _plots_values(_need(ns, "blob_curves_fig", Figure), train_losses), (
-        "`blob_curves_fig` has no line showing blob_results['train_loss']"
+    expect(
+        _plots_values(_need(ns, "blob_curves_fig", Figure), train_losses),
+        "`blob_curves_fig`",
+        "`blob_curves_fig` has no line showing blob_results['train_loss']",
+        "blob_curves_fig = plot_loss_curves(blob_results)[0].figure keeps the figure that plot_loss_curves drew.",
     )
     boundary = _need(ns, "blob_boundary_fig", Figure)
-    assert any(_points_and_regions(ax)[1] for ax in boundary.axes), (
-        "`blob_boundary_fig` shows no decision regions: draw it with plot_decision_boundary"
-    )
+    _expect_boundary(boundary.axes[0] if boundary.axes else None, "decision regions", "`blob_boundary_fig`")
 
 
 check("ex9")
@@ -918,9 +1164,11 @@ check("ex9")
 # %% [markdown]
 # ## 7. Your score
 #
-# `check()` runs every check once more. The grader computes your grade the same way, from a
-# fresh run of the whole notebook, so run it top to bottom (*Restart and run all*) before you
-# hand it in.
+# `check()` runs every check once more, on the notebook as it is now, and gives the score the
+# grader will give. An exercise that passed at its own check cell keeps its point even if a
+# later cell changed a name it uses; `check()` then says which name changed. The grader
+# computes your grade from a fresh run of the whole notebook, so run it top to bottom
+# (*Restart and run all*) before you hand it in.
 
 # %% tags=["raises-exception"]
 check()

@@ -7,10 +7,16 @@ submission started has been killed. The kernel writes to /dev/null, not to that
 stdout, and in the sandbox cannot open this process's files (it is made non-dumpable
 and the sandbox has no capabilities), so the last result line comes from here.
 
-Errors in cells are allowed. A cell that runs past ``cell_timeout`` is interrupted and
-the run goes on. A cell that kills the kernel, or ignores the interrupt, is replaced
-by a ``raise`` and the notebook is run again from the top in a new kernel (at most
-``max_restarts`` times), so it costs only what depends on it.
+Each exercise is checked where it stands: right after the cell the job names for it
+(``check_after``), by a grader cell with a nonce of its own, drawn just before it runs.
+After the last cell every check runs once more (``at_end``): for exercises whose place
+was not found, and to tell which names a later cell changed.
+
+Errors in cells are allowed and reported. A cell that runs past ``cell_timeout`` is
+interrupted and the run goes on. A cell that kills the kernel, or ignores the interrupt,
+is replaced by a ``raise`` and the notebook is run again from the top in a new kernel (at
+most ``max_restarts`` times), so it costs only what depends on it; a check that kills the
+kernel fails its exercises and is left out of the rerun.
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from grading.checks import Exercise, TamperedResults, grader_cell, read_results
+from grading.checks import TamperedResults, grader_cell, read_results
 from grading.sandbox import Limits, adopt_orphans, apply_limits, die_with_parent, hide_from_children, kill_descendants
 
 RESULT_MARK = "GRADING-RESULT "
 TIMEOUT_ENAME = "CellTimeoutError"
+CHECK_CELL_SLACK = 5.0  # seconds a grader cell may take beyond its checks' own limits (compiling, printing)
 
 
 @dataclass
@@ -44,13 +51,15 @@ class Log:
     timeouts: list[str] = field(default_factory=list)
     kernel_deaths: list[str] = field(default_factory=list)
     budget_exhausted: bool = False
+    errors: list[dict] = field(default_factory=list)  # {"cell": index, "ename", "evalue"} per cell that raised
 
 
-def describe(notebook: nbformat.NotebookNode, index: int) -> str:
-    """Name cell ``index`` the way a student finds it: its number among code cells and its first line."""
+def describe(notebook: nbformat.NotebookNode, index: int, line: int | None = None) -> str:
+    """Name cell ``index`` the way a student finds it: its number among code cells and its first line (or ``line``)."""
     number = sum(1 for cell in notebook.cells[: index + 1] if cell.cell_type == "code")
-    first = next((line.strip() for line in notebook.cells[index].source.splitlines() if line.strip()), "")
-    return f"code cell {number} (`{first[:60]}`)"
+    lines = notebook.cells[index].source.splitlines()
+    shown = lines[line - 1] if line is not None and 0 < line <= len(lines) else next(filter(str.strip, lines), "")
+    return f"code cell {number} (`{shown.strip()[:60]}`)"
 
 
 async def _responsive(client: NotebookClient, timeout: float) -> bool:
@@ -79,94 +88,134 @@ def _stdout_lines(cell: nbformat.NotebookNode) -> list[str]:
 class _Restart(Exception):
     """The kernel died in, or could not be interrupted from, cell ``index``: skip it and run again."""
 
-    def __init__(self, index: int, reason: str):
+    def __init__(self, index: int, reason: str, check: bool = False):
         super().__init__(reason)
-        self.index, self.reason = index, reason
+        self.index, self.reason, self.check = index, reason, check
 
 
-async def _attempt(
-    notebook: nbformat.NotebookNode,
-    skipped: dict[int, str],
-    job: dict,
-    deadline: float,
-    log: Log,
-    exercises: tuple[Exercise, ...],
-) -> dict[str, dict]:
-    """Run the notebook once in a new kernel (cells in ``skipped`` replaced by a raise); return the results."""
-    work = copy.deepcopy(notebook)
-    for index, reason in skipped.items():
-        work.cells[index].source = f"raise RuntimeError({'the grader skipped this cell: it ' + reason!r})"
-    timed_out: set[int] = set()
+def _errors(cell: nbformat.NotebookNode, index: int) -> list[dict]:
+    return [
+        {"cell": index, "ename": output.get("ename", ""), "evalue": output.get("evalue", "")}
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error" and output.get("ename") != TIMEOUT_ENAME
+    ]
 
-    def on_cell_executed(cell, cell_index, execute_reply):
+
+class _Run:
+    """One run of the notebook in a new kernel: the submission's cells, each exercise's check where it stands."""
+
+    def __init__(self, notebook: nbformat.NotebookNode, job: dict, log: Log, skipped: dict, failed_checks: dict):
+        self.work = copy.deepcopy(notebook)
+        for index, reason in skipped.items():
+            self.work.cells[index].source = f"raise RuntimeError({'the grader skipped this cell: it ' + reason!r})"
+        self.job, self.log, self.skipped, self.failed_checks = job, log, skipped, failed_checks
+        self.timed_out: set[int] = set()
+        self.cell_limit = job["cell_timeout"]
+        self.deadline = monotonic() + job["cell_budget"]
+        self.client = NotebookClient(
+            self.work,
+            timeout_func=lambda cell: max(1, int(min(self.cell_limit, self.deadline - monotonic()))),
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "the cell ran past its time limit", "traceback": []},
+            allow_errors=True,
+            record_timing=False,
+            iopub_timeout=2,
+            kernel_name="python3",
+            shutdown_kernel="immediate",
+            startup_timeout=120,
+            resources={"metadata": {"path": job["cwd"]}},
+            on_cell_executed=self._note_timeout,
+        )
+
+    def _note_timeout(self, cell, cell_index, execute_reply) -> None:
         if execute_reply and execute_reply.get("content", {}).get("ename") == TIMEOUT_ENAME:
-            timed_out.add(cell_index)
+            self.timed_out.add(cell_index)
 
-    cell_limit = {"seconds": job["cell_timeout"]}
-    client = NotebookClient(
-        work,
-        timeout_func=lambda cell: max(1, int(min(cell_limit["seconds"], deadline - monotonic()))),
-        interrupt_on_timeout=True,
-        error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "the cell ran past its time limit", "traceback": []},
-        allow_errors=True,
-        record_timing=False,
-        iopub_timeout=2,
-        kernel_name="python3",
-        shutdown_kernel="immediate",
-        startup_timeout=120,
-        resources={"metadata": {"path": job["cwd"]}},
-        on_cell_executed=on_cell_executed,
-    )
-    async with client.async_setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-        for index, cell in enumerate(work.cells):
-            if cell.cell_type != "code" or not cell.source.strip():
-                continue
-            if deadline - monotonic() < 1:
-                log.budget_exhausted = True
-                break
-            try:
-                await client.async_execute_cell(cell, index)
-            except DeadKernelError:
-                log.kernel_deaths.append(describe(work, index))
-                raise _Restart(index, "stopped the kernel") from None
-            if index in timed_out:
-                log.timeouts.append(describe(work, index))
-                if not await _responsive(client, job["interrupt_grace"]):
-                    raise _Restart(index, "ignored the interrupt")
-
-        # The checks, with a nonce drawn only now, after every cell of the submission has run.
-        nonce = secrets.token_hex(16)
-        cell_limit["seconds"] = job["check_budget"]
-        work.cells.append(nbformat.v4.new_code_cell(grader_cell(job["checks_code"], nonce, job["check_timeout"])))
-        index = len(work.cells) - 1
-        deadline = monotonic() + cell_limit["seconds"]
+    async def _run_student_cell(self, index: int) -> None:
+        cell = self.work.cells[index]
         try:
-            await client.async_execute_cell(work.cells[index], index)
+            await self.client.async_execute_cell(cell, index)
         except DeadKernelError:
-            log.kernel_deaths.append("the checks (a check's use of the submission's objects stopped the kernel)")
-        if index in timed_out:
-            log.timeouts.append("the checks (they ran past their time limit)")
-        return read_results(_stdout_lines(work.cells[index]), nonce, exercises)
+            self.log.kernel_deaths.append(describe(self.work, index))
+            raise _Restart(index, "stopped the kernel") from None
+        if index not in self.skipped:
+            self.log.errors.extend(_errors(cell, index))
+        if index in self.timed_out:
+            self.log.timeouts.append(describe(self.work, index))
+            if not await _responsive(self.client, self.job["interrupt_grace"]):
+                raise _Restart(index, "ignored the interrupt")
 
-
-async def grade(job: dict) -> dict:
-    """Run ``job``'s notebook with restarts as needed; return the result dict printed by ``main``."""
-    notebook = nbformat.from_dict(job["notebook"])
-    exercises = tuple(Exercise(name, 0, "") for name in job["exercises"])
-    deadline = monotonic() + job["cell_budget"]
-    log, skipped = Log(), {}
-    results, error = {}, None
-    for _ in range(job["max_restarts"] + 1):
+    async def _run_checks(self, names: list[str], final: bool, after: int) -> dict[str, dict]:
+        """Run the checks of ``names`` in a cell of the grader's own; return their results."""
+        nonce = secrets.token_hex(16)  # drawn now, after the submission's cells before this one have run
+        code = grader_cell(self.job["checks_code"], nonce, self.job["check_timeout"], names, final)
+        cell = nbformat.v4.new_code_cell(code)
+        self.work.cells.append(cell)
+        index = len(self.work.cells) - 1
+        self.cell_limit = self.job["check_timeout"] * len(names) + CHECK_CELL_SLACK
+        if final:
+            self.deadline = monotonic() + self.job["final_budget"]
         try:
-            results = await _attempt(notebook, skipped, job, deadline, log, exercises)
+            await self.client.async_execute_cell(cell, index)
+        except DeadKernelError:
+            if final:
+                self.log.kernel_deaths.append(
+                    "the checks at the end (a check's use of your objects stopped the kernel)"
+                )
+                return {}
+            raise _Restart(after, "stopped the kernel while being checked", check=True) from None
+        finally:
+            self.cell_limit = self.job["cell_timeout"]
+        if index in self.timed_out:
+            self.log.timeouts.append("the checks (they ran past their time limit)")
+        return read_results(_stdout_lines(cell), nonce, names)
+
+    async def run(self) -> tuple[dict[str, dict], dict[str, dict]]:
+        """Run the notebook once; return the results where each exercise stands, and at the end."""
+        where_it_stands: dict[str, dict] = {}
+        check_after = {int(index): names for index, names in self.job["check_after"].items()}
+        async with self.client.async_setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            for index, cell in enumerate(list(self.work.cells)):
+                if self.deadline - monotonic() < 1:
+                    self.log.budget_exhausted = True
+                    break
+                if cell.cell_type == "code" and cell.source.strip():
+                    await self._run_student_cell(index)
+                names = check_after.get(index, [])
+                if index in self.failed_checks:
+                    where_it_stands.update({name: self.failed_checks[index] for name in names})
+                elif names:
+                    where_it_stands.update(await self._run_checks(names, final=False, after=index))
+            at_end = await self._run_checks(self.job["exercises"], final=True, after=len(self.work.cells))
+        return where_it_stands, at_end
+
+
+def _killed_by_check(reason: str) -> dict:
+    return {"passed": False, "part": "running the check", "message": f"checking your objects {reason}", "hint": ""}
+
+
+async def run_with_restarts(job: dict) -> dict:
+    """Run ``job``'s notebook, again without each cell that kills or hangs the kernel; return the result dict."""
+    notebook = nbformat.from_dict(job["notebook"])
+    log, skipped, failed_checks = Log(), {}, {}
+    where_it_stands, at_end, error = {}, {}, None
+    for _ in range(job["max_restarts"] + 1):
+        log.errors = []  # what the last run saw
+        try:
+            where_it_stands, at_end = await _Run(notebook, job, log, skipped, failed_checks).run()
             break
         except _Restart as restart:
-            skipped[restart.index] = restart.reason
+            if restart.check:
+                failed_checks[restart.index] = _killed_by_check(restart.reason)
+            else:
+                skipped[restart.index] = restart.reason
         except TamperedResults as tampered:
             error = f"the check results were tampered with ({tampered})"
             break
     return {
-        "results": results,
+        "where_it_stands": where_it_stands,
+        "at_end": at_end,
+        "errors": log.errors,
         "error": error,
         "timeouts": log.timeouts,
         "kernel_deaths": log.kernel_deaths,
@@ -182,7 +231,7 @@ def main() -> int:
     try:
         job = json.loads(sys.stdin.read())
         apply_limits(Limits(**job["limits"]))
-        result = asyncio.run(grade(job))
+        result = asyncio.run(run_with_restarts(job))
     except Exception:
         result = {"grader_error": traceback.format_exc()}
     finally:

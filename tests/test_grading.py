@@ -25,8 +25,17 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from grading import cli, gradescope, sandbox
-from grading.checks import Exercise, grader_cell, load_checks, read_results
-from grading.grade import NotANotebook, _status, find_submissions, load_notebook
+from grading.checks import grader_cell, load_checks, read_results
+from grading.grade import (
+    NotANotebook,
+    Place,
+    _bound_names,
+    _status,
+    cell_errors,
+    exercise_places,
+    find_submissions,
+    load_notebook,
+)
 from helper_functions import plot_decision_boundary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +55,9 @@ def harness(checks):
 
 
 def run(harness, name, **variables):
-    return harness["run_check"](name, variables)
+    """(passed, message) of exercise ``name``'s check on ``variables``."""
+    result = harness["run_check"](name, variables)
+    return result["passed"], result["message"]
 
 
 @pytest.fixture(scope="module")
@@ -182,10 +193,11 @@ def test_ex8_wants_train_and_test_boundaries_side_by_side(harness, circles):
 
 # ---------------------------------------------------------------- the grader's cell
 def test_grader_cell_prints_one_tagged_result_per_exercise(checks, capsys):
-    exec(grader_cell(checks.code, "NONCE", 5.0), {"X": "not an array"})
+    names = [exercise.name for exercise in checks.exercises]
+    exec(grader_cell(checks.code, "NONCE", 5.0, names), {"X": "not an array"})
     lines = capsys.readouterr().out.splitlines()
-    results = read_results(lines, "NONCE", checks.exercises)
-    assert list(results) == [exercise.name for exercise in checks.exercises]
+    results = read_results(lines, "NONCE", names)
+    assert list(results) == names
     assert not any(result["passed"] for result in results.values())
     assert "`X` should be a Tensor or ndarray or list or tuple, got str" in results["ex1"]["message"]
 
@@ -200,23 +212,27 @@ def test_a_check_that_hangs_is_stopped_after_its_time_limit(checks, capsys):
             time.sleep(60)
 
     start = time.monotonic()
-    exec(grader_cell(checks.code, "N", 1.0), {"model_0": Stuck()})
-    results = read_results(capsys.readouterr().out.splitlines(), "N", checks.exercises)
+    exec(grader_cell(checks.code, "N", 1.0, ["ex3"]), {"model_0": Stuck()})
+    results = read_results(capsys.readouterr().out.splitlines(), "N", ["ex3"])
     assert time.monotonic() - start < 20
-    assert results["ex3"] == {"passed": False, "message": "the check ran longer than 1 s and was stopped"}
+    assert results["ex3"]["passed"] is False and results["ex3"]["part"] == "time limit"
+    assert results["ex3"]["message"] == "the check ran longer than 1 s and was stopped"
 
 
 def test_results_are_read_only_from_nonce_lines_and_never_twice():
-    exercises = (Exercise("ex1", 1, ""), Exercise("ex2", 1, ""))
-    line = 'N{"name": "ex1", "passed": true, "message": "passed"}'
-    forged = '{"name": "ex2", "passed": true, "message": "passed"}'
-    assert read_results([forged, line, "ex2: PASS"], "N", exercises) == {"ex1": {"passed": True, "message": "passed"}}
+    names = ["ex1", "ex2"]
+    line = 'N{"name": "ex1", "passed": true, "part": "", "message": "passed", "hint": ""}'
+    forged = '{"name": "ex2", "passed": true, "part": "", "message": "passed", "hint": ""}'
+    passed = {"passed": True, "part": "", "message": "passed", "hint": "", "reassigned": []}
+    assert read_results([forged, line, "ex2: PASS"], "N", names) == {"ex1": passed}
     with pytest.raises(ValueError, match="repeated"):
-        read_results([line, line], "N", exercises)
+        read_results([line, line], "N", names)
     with pytest.raises(ValueError, match="unexpected"):
-        read_results(['N{"name": "ex9", "passed": true, "message": ""}'], "N", exercises)
+        read_results(['N{"name": "ex9", "passed": true, "part": "", "message": "", "hint": ""}'], "N", names)
     with pytest.raises(ValueError, match="malformed"):
-        read_results(["N{not json"], "N", exercises)
+        read_results(["N{not json"], "N", names)
+    with pytest.raises(ValueError, match="malformed"):
+        read_results(['N{"name": "ex1", "passed": true}'], "N", names)
 
 
 def test_status_is_the_worst_thing_that_happened():
@@ -369,3 +385,119 @@ def test_needed_under_tmp_lists_only_paths_below_tmp():
     from grading import sandbox
 
     assert all(Path("/tmp") in path.parents for path in sandbox.needed_under_tmp())
+
+
+# ---------------------------------------------------------------- a failure names its part and its own hint
+def test_each_failure_names_the_part_that_failed_with_a_hint_of_its_own(harness, circles):
+    model_0 = two_linear_layers()
+    train_loss = nn.functional.binary_cross_entropy_with_logits(
+        model_0(circles["X_train"]).detach()[:, 0], circles["y_train"]
+    ).item()
+    test_acc = harness["_accuracy"](model_0, circles["X_test"], circles["y_test"])
+    figure = plt.figure()
+    plt.plot([train_loss] * 10)
+    plt.plot([test_acc] * 10)
+    good = {"model_0": model_0, "loss_curve": [train_loss] * 10, "acc_curve": [test_acc] * 10, "curves_fig": figure}
+    too_small = harness["run_check"]("ex5", {**good, "loss_curve": [train_loss * 50 / 1569] * 10})
+    fractions = harness["run_check"]("ex5", {**good, "acc_curve": [test_acc / 100] * 10})
+    with torch.no_grad():  # what 5,000 steps without optimizer.zero_grad() do to the parameters
+        for parameter in model_0.parameters():
+            parameter.mul_(1e12)
+    diverged = harness["run_check"]("ex5", good)
+    plt.close("all")
+    assert (too_small["part"], fractions["part"], diverged["part"]) == ("loss averaging", "`acc_curve`", "training")
+    assert "len(X_train)" in too_small["hint"] and "percentage" in fractions["hint"]
+    assert "optimizer.zero_grad()" in diverged["hint"] and "worse than a coin toss" in diverged["message"]
+    assert len({too_small["hint"], fractions["hint"], diverged["hint"]}) == 3
+
+
+def test_the_self_check_says_when_a_later_cell_replaced_a_name_and_keeps_the_point(checks):
+    notebook = {"__name__": "__main__"}  # the harness's check() reads the notebook's globals
+    exec(compile(checks.code, "<harness>", "exec"), notebook)
+    model_0 = two_linear_layers()
+    notebook.update(
+        model_0=model_0, loss_fn=nn.BCEWithLogitsLoss(), optimizer=torch.optim.SGD(model_0.parameters(), 0.1)
+    )
+    assert repr(notebook["check"]("ex4")) == "ex4: PASS (1 point)"
+    notebook["loss_fn"] = nn.CrossEntropyLoss()  # exercise 9 of a student who reuses the name
+    report = notebook["check"]()
+    line = next(line for line in repr(report).splitlines() if line.startswith("ex4"))
+    assert line.startswith("ex4: PASS where it stands (1 point). Since then `loss_fn` changed, so it would fail now")
+    assert "got CrossEntropyLoss" in line and "keeps its point" in line
+    assert report.score == 2  # ex3 (model_0) passes now, ex4 where it stands
+
+
+def test_the_self_check_tells_a_fix_made_in_a_later_cell_from_one_made_where_it_stands(checks):
+    notebook = {"__name__": "__main__"}
+    exec(compile(checks.code, "<harness>", "exec"), notebook)
+    model_0 = two_linear_layers()
+    notebook.update(model_0=model_0, loss_fn=nn.BCELoss(), optimizer=torch.optim.SGD(model_0.parameters(), 0.1))
+    assert repr(notebook["check"]("ex4")).startswith("ex4: FAIL at `loss_fn`: `loss_fn` should be nn.BCEWithLogitsLoss")
+    notebook["loss_fn"] = nn.BCEWithLogitsLoss()
+    report = repr(notebook["check"]())
+    assert "ex4: FAIL at `loss_fn`" in report and "a later cell fixed it" in report
+
+
+# ---------------------------------------------------------------- where each exercise stands
+@pytest.fixture
+def exercise_notebook():
+    return nbformat.read(REPO_ROOT / "exercises" / "assignment_06_classification.ipynb", as_version=4)
+
+
+def index_of(notebook, text, cell_type="code"):
+    return next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == cell_type and text in cell.source)
+
+
+def test_each_exercise_is_checked_after_its_check_cell(checks, exercise_notebook):
+    places = exercise_places(exercise_notebook, checks.exercises)
+    for exercise in checks.exercises:
+        assert places[exercise.name].index == index_of(exercise_notebook, f'check("{exercise.name}")')
+        assert places[exercise.name].how == f'its check cell, `check("{exercise.name}")`'
+
+
+def test_without_its_check_cell_an_exercise_is_found_by_its_heading_then_its_cell_ids(checks, exercise_notebook):
+    del exercise_notebook.cells[index_of(exercise_notebook, 'check("ex4")')]
+    places = exercise_places(exercise_notebook, checks.exercises)
+    fix = index_of(exercise_notebook, "untrained_labels = untrained_labels.squeeze(dim=1)")
+    assert places["ex4"] == Place(fix, "its heading, Exercise 4")  # the last code cell under the heading
+
+    del exercise_notebook.cells[index_of(exercise_notebook, "### Exercise 4", "markdown")]
+    places = exercise_places(exercise_notebook, checks.exercises)
+    assert places["ex4"] == Place(index_of(exercise_notebook, "loss_fn, optimizer"), "the ids of its cells")
+
+    for cell in exercise_notebook.cells:  # a .py submission has no cell ids
+        cell.pop("id", None)
+    places = exercise_places(exercise_notebook, checks.exercises)
+    assert places["ex4"].index is None and "were not found" in places["ex4"].how
+    assert places["ex5"].how == 'its check cell, `check("ex5")`'
+
+
+def test_a_later_check_call_moves_the_place_there(checks, exercise_notebook):
+    exercise_notebook.cells.append(nbformat.v4.new_code_cell('check("ex2")'))
+    places = exercise_places(exercise_notebook, checks.exercises)
+    assert places["ex2"].index == len(exercise_notebook.cells) - 1
+
+
+def test_names_a_cell_assigns_at_its_top_level_with_the_line():
+    source = "import os\nx = 1\nfor i in range(3):\n    y = i\ndef f():\n    z = 2\n%matplotlib inline\nx += 1"
+    assert _bound_names(source) == {"os": 1, "x": 8, "i": 3, "y": 4, "f": 5}
+    assert _bound_names("this is not python") == {}
+
+
+def test_errors_are_listed_with_their_exercise_except_the_masters_deliberate_ones(checks, exercise_notebook):
+    deliberate = next(
+        i for i, cell in enumerate(exercise_notebook.cells) if cell.source.strip() in checks.deliberate_errors
+    )
+    utils = index_of(exercise_notebook, 'check("ex4")') + 1
+    exercise_notebook.cells.insert(utils, nbformat.v4.new_code_cell("from utils import plot_decision_boundary"))
+    errors = [
+        {"cell": utils, "ename": "ModuleNotFoundError", "evalue": "No module named 'utils'"},
+        {"cell": deliberate + 1, "ename": "ValueError", "evalue": "shapes differ"},
+        {"cell": 4, "ename": "NameError", "evalue": "name 'torch' is not defined"},
+    ]
+    lines = cell_errors(exercise_notebook, checks, errors)
+    assert lines == [
+        "ex4, code cell 20 (`from utils import plot_decision_boundary`): ModuleNotFoundError: No module named 'utils'",
+        "under '0. Setup and the self-check', code cell 2 (`import matplotlib.pyplot as plt`): "
+        "NameError: name 'torch' is not defined",
+    ]
