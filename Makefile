@@ -69,6 +69,7 @@ exercises: $(STAMP)
 
 sync: $(STAMP)
 	$(PY) -m tools.check_notebooks --sync
+	$(PY) -m tools.make_exercises
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

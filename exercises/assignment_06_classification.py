@@ -105,22 +105,14 @@ print(f"torch {torch.__version__}, using device: {device}")
 # says what it expected and what it found. The cell is collapsed: you do not need to read it.
 
 # %% tags=["harness"] jupyter={"source_hidden": true}
-# The self-check. Each exercise registers its check with @exercise; check(name) runs it on this
-# notebook's variables. Checks rebuild the data and measure models themselves, and use nothing
-# from helper_functions: they judge the objects you made, never numbers you printed.
-# The cell imports all it uses: the grader runs it on its own, apart from the rest of the notebook.
-import functools
-import math
-from collections.abc import Mapping
-
+# The self-check, the same in every exercise notebook of the course. Each exercise registers its
+# check with @exercise; check("exN") runs it on this notebook's variables, check() runs them all.
+# Checks rebuild the data and measure models themselves: they judge the objects you made, never
+# the numbers you printed. The grader runs this cell on its own, from the course's own copy.
 import numpy as np
 import torch
 from matplotlib.collections import PathCollection
 from matplotlib.contour import ContourSet
-from matplotlib.figure import Figure
-from sklearn.datasets import make_blobs, make_circles  # noqa: F811 (the grader runs this cell on its own)
-from sklearn.model_selection import train_test_split  # noqa: F811
-from torch import nn  # noqa: F811
 
 EXERCISES = {}  # name -> {"points": int, "hint": str, "check": function(namespace)}
 _WHERE_IT_STANDS = {}  # name -> (its result when check(name) ran, {variable: the object the check read})
@@ -211,8 +203,8 @@ class CheckReport:
                 since = f"`{'`, `'.join(changed)}` changed" if changed else "its objects changed"
                 lines.append(
                     f"{name}: PASS where it stands {earned}. Since then {since}, so it would fail now "
-                    f"({now['part']}: {now['message']}). The grader checks each exercise right after its "
-                    "cells, so it keeps its point."
+                    f"({now['part']}: {now['message']}). An exercise is graded right after its own cells, "
+                    "so it keeps its point."
                 )
             else:
                 lines.append(
@@ -220,7 +212,7 @@ class CheckReport:
                 )
                 if then is not None and now["passed"]:
                     lines.append(
-                        f"     It passes now, so a later cell fixed it; the grader checks it where check({name!r}) "
+                        f"     It passes now, so a later cell fixed it; it is graded where check({name!r}) "
                         "stands: move the fix into the exercise's cells, or run its check again after the fix."
                     )
         if len(self.rows) > 1:
@@ -242,34 +234,6 @@ def check(name=None):
         then, seen = _WHERE_IT_STANDS.get(each, (None, {}))
         rows.append((each, run_check(each, namespace), then, reassigned(seen, namespace)))
     return CheckReport(rows)
-
-
-# What the exercises ask for, written once for the checks (the settings cells below say the same).
-_CIRCLES = {"n_samples": 2000, "noise": 0.05, "random_state": 42}
-_BLOBS = {"n_samples": 1000, "n_features": 2, "centers": 4, "cluster_std": 1.5, "random_state": 42}
-_SPLIT = {"test_size": 0.2, "random_state": 42}
-_EXPECTED_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
-
-
-@functools.cache
-def _circles():
-    """The circles data as NumPy arrays and its split as tensors: X, y, X_train, X_test, y_train, y_test."""
-    X, y = make_circles(**_CIRCLES)
-    splits = train_test_split(X, y, **_SPLIT)
-    return (X, y, *(torch.from_numpy(part).float() for part in splits))
-
-
-@functools.cache
-def _blobs():
-    """The blobs split as tensors: X_train, X_test (float) and y_train, y_test (class indices)."""
-    X, y = make_blobs(**_BLOBS)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, **_SPLIT)
-    return (
-        torch.from_numpy(X_train).float(),
-        torch.from_numpy(X_test).float(),
-        torch.from_numpy(y_train).long(),
-        torch.from_numpy(y_test).long(),
-    )
 
 
 def _need(ns, name, kind=None):
@@ -298,24 +262,6 @@ def _array(ns, name):
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=float)
-
-
-def _curve(ns, name, length):
-    """Return ns[name] as a list of `length` finite floats."""
-    values = [float(v) for v in _array(ns, name).reshape(-1)]
-    expect(
-        len(values) == length,
-        f"`{name}`",
-        f"`{name}` should hold {length} values (one every 10 epochs), it holds {len(values)}",
-        f"Start `{name}` as an empty list and append to it once every 10 epochs.",
-    )
-    expect(
-        all(math.isfinite(v) for v in values),
-        f"`{name}`",
-        f"`{name}` holds values that are not finite numbers: {values}",
-        "Training diverged (the loss became NaN or infinite): check the learning rate and the loss function.",
-    )
-    return values
 
 
 def _logits(model, X):
@@ -348,33 +294,6 @@ def _accuracy(model, X, y):
         "The model should return one row of logits per sample.",
     )
     return (labels == y.long()).sum().item() / len(y) * 100
-
-
-def _assert_binary_model(model, name):
-    """`model` lives on the expected device and maps a batch [N, 2] to one logit per sample."""
-    devices = {p.device.type for p in model.parameters()}
-    expect(devices, f"`{name}`'s layers", f"`{name}` has no parameters", "Build the model from nn.Linear layers.")
-    expect(
-        devices == {_EXPECTED_DEVICE},
-        f"`{name}`'s device",
-        f"`{name}` is on {sorted(devices)}, expected {_EXPECTED_DEVICE!r}",
-        "Move the model to the device after building it: .to(device).",
-    )
-    shape = tuple(_logits(model, torch.zeros(5, 2)).shape)
-    expect(
-        shape in ((5, 1), (5,)),
-        f"`{name}`'s output",
-        f"`{name}` maps a batch of 5 points to shape {shape}, expected (5, 1): one logit per point",
-        "The last nn.Linear needs out_features=1.",
-    )
-
-
-def _is_affine(model):
-    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
-    generator = torch.Generator().manual_seed(0)
-    a, b = torch.randn(256, 2, generator=generator), torch.randn(256, 2, generator=generator)
-    mixed = _logits(model, 0.3 * a + 0.7 * b)
-    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
 
 
 def _assert_optimizes(optimizer, model, optimizer_name, model_name):
@@ -421,6 +340,94 @@ def _expect_boundary(ax, part, where):
         "Draw it with plot_decision_boundary(model, X, y), which fills the regions and scatters the points.",
     )
     return points
+
+
+# %% [markdown]
+# The next cell holds what this lab's checks share: the data the exercises ask for, rebuilt from
+# the same settings, and a few measurements of your models.
+
+# %% tags=["check"] jupyter={"source_hidden": true}
+# What this lab's checks share. Like the self-check, the grader runs it on its own.
+import functools
+import math
+from collections.abc import Mapping
+
+from matplotlib.figure import Figure
+from sklearn.datasets import make_blobs, make_circles  # noqa: F811 (the grader runs this cell on its own)
+from sklearn.model_selection import train_test_split  # noqa: F811
+from torch import nn  # noqa: F811
+
+# What the exercises ask for, written once for the checks (the settings cells below say the same).
+_CIRCLES = {"n_samples": 2000, "noise": 0.05, "random_state": 42}
+_BLOBS = {"n_samples": 1000, "n_features": 2, "centers": 4, "cluster_std": 1.5, "random_state": 42}
+_SPLIT = {"test_size": 0.2, "random_state": 42}
+_EXPECTED_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@functools.cache
+def _circles():
+    """The circles data as NumPy arrays and its split as tensors: X, y, X_train, X_test, y_train, y_test."""
+    X, y = make_circles(**_CIRCLES)
+    splits = train_test_split(X, y, **_SPLIT)
+    return (X, y, *(torch.from_numpy(part).float() for part in splits))
+
+
+@functools.cache
+def _blobs():
+    """The blobs split as tensors: X_train, X_test (float) and y_train, y_test (class indices)."""
+    X, y = make_blobs(**_BLOBS)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, **_SPLIT)
+    return (
+        torch.from_numpy(X_train).float(),
+        torch.from_numpy(X_test).float(),
+        torch.from_numpy(y_train).long(),
+        torch.from_numpy(y_test).long(),
+    )
+
+
+def _curve(ns, name, length):
+    """Return ns[name] as a list of `length` finite floats."""
+    values = [float(v) for v in _array(ns, name).reshape(-1)]
+    expect(
+        len(values) == length,
+        f"`{name}`",
+        f"`{name}` should hold {length} values (one every 10 epochs), it holds {len(values)}",
+        f"Start `{name}` as an empty list and append to it once every 10 epochs.",
+    )
+    expect(
+        all(math.isfinite(v) for v in values),
+        f"`{name}`",
+        f"`{name}` holds values that are not finite numbers: {values}",
+        "Training diverged (the loss became NaN or infinite): check the learning rate and the loss function.",
+    )
+    return values
+
+
+def _assert_binary_model(model, name):
+    """`model` lives on the expected device and maps a batch [N, 2] to one logit per sample."""
+    devices = {p.device.type for p in model.parameters()}
+    expect(devices, f"`{name}`'s layers", f"`{name}` has no parameters", "Build the model from nn.Linear layers.")
+    expect(
+        devices == {_EXPECTED_DEVICE},
+        f"`{name}`'s device",
+        f"`{name}` is on {sorted(devices)}, expected {_EXPECTED_DEVICE!r}",
+        "Move the model to the device after building it: .to(device).",
+    )
+    shape = tuple(_logits(model, torch.zeros(5, 2)).shape)
+    expect(
+        shape in ((5, 1), (5,)),
+        f"`{name}`'s output",
+        f"`{name}` maps a batch of 5 points to shape {shape}, expected (5, 1): one logit per point",
+        "The last nn.Linear needs out_features=1.",
+    )
+
+
+def _is_affine(model):
+    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(256, 2, generator=generator), torch.randn(256, 2, generator=generator)
+    mixed = _logits(model, 0.3 * a + 0.7 * b)
+    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
 
 
 # %% [markdown]

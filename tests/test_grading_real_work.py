@@ -26,15 +26,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = [f"ex{n}" for n in range(1, 10)]
 LOST = {"reuse": set()} | {mistake: {exercise} for mistake, (exercise, _, _) in MISTAKES.items()}
 UTILS_ERROR = (
-    "- ex4, code cell 20 (`from utils import plot_decision_boundary`): ModuleNotFoundError: No module named 'utils'"
+    "- ex4, code cell 21 (`from utils import plot_decision_boundary`): ModuleNotFoundError: No module named 'utils'"
 )
 REUSE_NOTES = [
-    "- ex4 passed where it stands; later cells assign `loss_fn` in code cell 36 (`loss_fn = nn.CrossEntropyLoss()`) "
-    "and `optimizer` in code cell 36 (`optimizer = torch.optim.SGD(model_2.parameters(), lr=0.1)`) again, so a "
+    "- ex4 passed where it stands; later cells assign `loss_fn` in code cell 37 (`loss_fn = nn.CrossEntropyLoss()`) "
+    "and `optimizer` in code cell 37 (`optimizer = torch.optim.SGD(model_2.parameters(), lr=0.1)`) again, so a "
     "check at the end of the notebook would fail (`loss_fn`: `loss_fn` should be nn.BCEWithLogitsLoss, got "
     "CrossEntropyLoss). It keeps its point.",
-    "- ex5 passed where it stands; later cells assign `acc_curve` in code cell 31 (`acc_curve = []`) and "
-    "`loss_curve` in code cell 31 (`loss_curve = []`) again, so a check at the end of the notebook would fail "
+    "- ex5 passed where it stands; later cells assign `acc_curve` in code cell 32 (`acc_curve = []`) and "
+    "`loss_curve` in code cell 32 (`loss_curve = []`) again, so a check at the end of the notebook would fail "
     "(loss averaging: the last value of `loss_curve` is {number}, but model_0's mean loss on the training data "
     "is {number}: is the epoch's loss averaged over the right number?). It keeps its point.",
 ]

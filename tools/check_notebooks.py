@@ -1,7 +1,13 @@
 """Check that every jupytext ``.py`` notebook and its paired ``.ipynb`` hold the same cells.
 
 Run: ``python -m tools.check_notebooks`` (exit 1 on drift) or
-``python -m tools.check_notebooks --sync`` to rewrite each ``.ipynb`` from its ``.py`` master.
+``python -m tools.check_notebooks --sync`` to write the generated cells into each ``.py``
+master and rewrite each ``.ipynb`` from its master (``make sync`` does this, then
+regenerates the exercises).
+
+Two cells of a master are generated, each from one source: its first code cell, the Colab
+setup cell (``tools/colab_setup.py``), and the cell tagged ``harness``, the self-check
+(``tools/self_check.py``). A master whose copy differs has drifted too.
 
 File times and ``jupytext --diff``'s exit status cannot tell drift (``--diff``
 exits 0 even when it prints differences), so we parse both files and compare
@@ -17,6 +23,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from tools import self_check
+from tools.colab_setup import SETUP_CELL
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
 
@@ -30,12 +39,37 @@ def cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ..
     return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in notebook.cells]
 
 
+def generated_cells(notebook: nbformat.NotebookNode) -> dict[int, str]:
+    """Cell index -> the source its one home generates: the first code cell and the harness cell."""
+    harness = self_check.cell_source()
+    generated = {
+        index: harness for index, cell in enumerate(notebook.cells) if "harness" in cell.metadata.get("tags", [])
+    }
+    first_code = next((index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"), None)
+    if first_code is not None:
+        generated[first_code] = SETUP_CELL
+    return generated
+
+
+def with_generated_cells(master: Path) -> str:
+    """The text of ``master`` with its generated cells written from their sources."""
+    notebook = jupytext.read(master)
+    for index, source in generated_cells(notebook).items():
+        notebook.cells[index].source = source
+    return jupytext.writes(notebook, fmt="py:percent")
+
+
 def drift(master: Path) -> str | None:
-    """Return a one-line description of how ``master`` and its ``.ipynb`` differ, or None."""
+    """Return a one-line description of how ``master``, its generated cells and its ``.ipynb`` differ, or None."""
+    master_notebook = jupytext.read(master)
+    for index, source in generated_cells(master_notebook).items():
+        if master_notebook.cells[index].source != source:
+            home = "tools/self_check.py" if source != SETUP_CELL else "tools/colab_setup.py"
+            return f"{master} cell {index} differs from its source, {home}: run `make sync`"
     paired = master.with_suffix(".ipynb")
     if not paired.exists():
         return f"{paired} is missing"
-    expected = cells(jupytext.read(master))
+    expected = cells(master_notebook)
     actual = cells(nbformat.read(paired, as_version=4))
     if len(expected) != len(actual):
         return f"{paired} has {len(actual)} cells, {master.name} has {len(expected)}"
@@ -63,7 +97,10 @@ def with_stable_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def sync(master: Path) -> None:
-    """Rewrite ``master``'s ``.ipynb`` from the ``.py`` (no outputs)."""
+    """Write ``master``'s generated cells, then rewrite its ``.ipynb`` from it (no outputs)."""
+    text = with_generated_cells(master)
+    if text != master.read_text(encoding="utf-8"):
+        master.write_text(text, encoding="utf-8")
     jupytext.write(with_stable_ids(jupytext.read(master)), master.with_suffix(".ipynb"), fmt="ipynb")
 
 
