@@ -76,4 +76,4 @@ def test_step(
             samples += len(y)
         test_loss /= len(data_loader)
         test_acc /= len(data_loader)
-    return {"loss": float(test_loss), "acc_batch_mean": test_acc, "acc": correct / samples * 100}
+    return {"loss": float(test_loss), "acc_batch_mean": test_acc, "acc": correct * 100 / samples}  # as the helpers do

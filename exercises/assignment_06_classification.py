@@ -170,6 +170,10 @@ def run_check(name, namespace):
         result = {"passed": True, "part": "", "message": "passed", "hint": ""}
     except CheckFailed as failure:
         result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
+    except NotImplementedError:
+        message = "your code still raises NotImplementedError, the placeholder of an unsolved exercise"
+        hint = "Replace `raise NotImplementedError` with your code, then run the cell again."
+        result = {"passed": False, "part": "your code", "message": message, "hint": hint}
     except Exception as error:  # a check must report, never crash the notebook
         message = f"checking your objects raised {type(error).__name__}: {error}"
         result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
@@ -296,6 +300,14 @@ def _accuracy(model, X, y):
     return (labels == y.long()).sum().item() / len(y) * 100
 
 
+def _is_affine(model, features=2):
+    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(256, features, generator=generator), torch.randn(256, features, generator=generator)
+    mixed = _logits(model, 0.3 * a + 0.7 * b)
+    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
+
+
 def _assert_optimizes(optimizer, model, optimizer_name, model_name):
     """`optimizer` updates exactly the parameters of `model`."""
     owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
@@ -420,14 +432,6 @@ def _assert_binary_model(model, name):
         f"`{name}` maps a batch of 5 points to shape {shape}, expected (5, 1): one logit per point",
         "The last nn.Linear needs out_features=1.",
     )
-
-
-def _is_affine(model):
-    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
-    generator = torch.Generator().manual_seed(0)
-    a, b = torch.randn(256, 2, generator=generator), torch.randn(256, 2, generator=generator)
-    mixed = _logits(model, 0.3 * a + 0.7 * b)
-    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
 
 
 # %% [markdown]
@@ -637,8 +641,8 @@ check("ex1")
 # %% tags=["raises-exception"]
 plt.scatter(X[:, 0], X[:, 1], c=y, s=8, cmap=plt.cm.RdYlBu)
 plt.title(f"make_circles: {N_SAMPLES} points, noise {NOISE}")
-plt.xlabel("feature 0")
-plt.ylabel("feature 1")
+plt.xlabel("X1")
+plt.ylabel("X2")
 plt.show()
 
 # %% [markdown]
@@ -1082,8 +1086,8 @@ X_blob_train, X_blob_test, y_blob_train, y_blob_test = train_test_split(
 )
 plt.scatter(X_blob[:, 0], X_blob[:, 1], c=y_blob, s=8, cmap=plt.cm.RdYlBu)
 plt.title(f"make_blobs: {NUM_CLASSES} classes")
-plt.xlabel("feature 0")
-plt.ylabel("feature 1")
+plt.xlabel("X1")
+plt.ylabel("X2")
 plt.show()
 
 # %% [markdown]

@@ -98,6 +98,7 @@ sys.path.insert(0, str(course_root))
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 from mlxtend.plotting import plot_confusion_matrix
@@ -359,7 +360,8 @@ accuracy_fn(y_true=torch.tensor([1, 0, 1, 1]), y_pred=torch.tensor([1, 0, 0, 1])
 #
 # The model's raw outputs are called **logits**. A sigmoid squashes each logit into a
 # probability between 0 and 1: how sure the model is that the sample is class 1. Rounding
-# the probability (0.5 and above means class 1) gives a label.
+# the probability gives a label: above 0.5 means class 1. (Exactly 0.5 rounds to 0, because
+# `torch.round` rounds halves to the even neighbour; real logits almost never land on it.)
 
 # %%
 with torch.inference_mode():
@@ -369,7 +371,7 @@ y_preds = torch.round(y_pred_probs)  # [5, 1], 0. or 1.
 print(f"Logits:\n{y_logits}\nProbabilities:\n{y_pred_probs}\nLabels:\n{y_preds}")
 
 # %% [markdown]
-# A probability of 0.5 or more is the same as a logit of 0 or more, so the helpers'
+# A probability above 0.5 is the same as a logit above 0, so the helpers'
 # `logits_to_labels` skips the sigmoid and compares the logits with 0. It also returns a flat
 # `[N]` tensor:
 
@@ -457,12 +459,18 @@ for epoch in range(EPOCHS_0):
               f"Test loss: {test_loss:.5f}, Test accuracy: {test_acc:.2f}%")
 
 # %% [markdown]
-# The accuracy stays close to 50% on both splits: no better than guessing on our balanced data.
-# `plot_loss_curves` draws the history. The loss barely moves (mind the scale of its axis):
+# The printed accuracies hover around 50% on both splits: no better than guessing on our
+# balanced data. The printout shows every 10th epoch only; `plot_loss_curves` draws every
+# epoch, and shows what the printout missed. The loss barely moves (mind the scale of its
+# axis), and between the printed epochs the accuracy strays further from 50%: the line under
+# the plot prints its lowest point. A model that is no better than a coin toss can still be
+# worse than one for a while.
 
 # %%
 plot_loss_curves(history_0)
 plt.show()
+lowest_epoch = min(range(EPOCHS_0), key=lambda epoch: history_0["test_acc"][epoch])
+print(f"Lowest test accuracy: {history_0['test_acc'][lowest_epoch]:.1f}% at epoch {lowest_epoch}")
 
 # %% [markdown]
 # ### 3.4 The same loop, from the helpers
@@ -537,9 +545,26 @@ plt.show()
 
 # %% [markdown]
 # There it is: the model splits the plane with a **straight line**. No straight line can
-# separate an inner circle from an outer ring, so about half the points end up on the wrong
-# side whatever the line does. In machine-learning terms the model is *underfitting*: it
-# cannot capture the pattern in the data.
+# separate an inner circle from an outer ring: whichever way it cuts, points of both classes
+# end up on each side. How well can a straight line do at best? The next cell tries 180
+# directions, and for each every place to cut, and prints the best it finds on the test split.
+
+# %%
+best_line_acc = 0.0
+for angle in np.linspace(0, np.pi, 180, endpoint=False):
+    direction = torch.tensor([np.cos(angle), np.sin(angle)], dtype=torch.float32, device=device)
+    projections = X_test @ direction  # [200]: where each point lies along this direction
+    # every point is a place to cut: row i labels the points at or beyond point i as class 1
+    labels = (projections[None, :] >= projections[:, None]).float()  # [200 cuts, 200 points]
+    accuracy = (labels == y_test[None, :]).float().mean(dim=1) * 100  # [200], one per cut
+    # class 1 on the other side of the cut scores 100 - accuracy
+    best_line_acc = max(best_line_acc, accuracy.max().item(), (100 - accuracy).max().item())
+print(f"The best straight line classifies {best_line_acc:.1f}% of the test points correctly")
+
+# %% [markdown]
+# Even the best line is far from separating the circles, and `model_0` is a line. In
+# machine-learning terms the model is *underfitting*: it cannot capture the pattern in the
+# data.
 #
 # **What we learned:** plot what the model predicts, not only its numbers; `model_0`'s decision
 # boundary is a straight line, and circles need a curve.
@@ -758,13 +783,24 @@ optimizer_2 = torch.optim.SGD(params=model_2.parameters(), lr=LEARNING_RATE_2)
 history_2 = fit(model_2, optimizer_2, loss_fn, train_batches, test_batches, epochs=EPOCHS_2, print_every=100)
 
 # %% [markdown]
-# That is the change we were after. The loss curves also show what a large learning rate does:
-# some steps overshoot, and the loss jumps back up before falling again. Once the model has
-# found a boundary that fits, the loss falls smoothly:
+# That is the change we were after. The loss curves also show what a large learning rate does.
+# A learning rate of 1.0 is at the edge of diverging for this model: again and again a step
+# overshoots, the loss shoots up above where it started and the accuracy falls back to a coin
+# toss's 50%, before the model finds a boundary that fits and the loss falls smoothly. The
+# line under the plot counts those epochs. A rate much larger would not recover at all; a
+# smaller one is steadier but, as we saw, too slow here. Lowering the rate during training (a
+# *learning-rate schedule*) gets both.
 
 # %%
 plot_loss_curves(history_2)
 plt.show()
+start_loss = history_2["train_loss"][0]
+above_start = sum(loss > start_loss for loss in history_2["train_loss"])
+coin_tosses = sum(acc <= 50 for acc in history_2["train_acc"][1:])
+print(
+    f"Epochs with a training loss above the first epoch's {start_loss:.3f}: {above_start} "
+    f"(highest: {max(history_2['train_loss']):.2f}); epochs back at 50% accuracy or below: {coin_tosses}"
+)
 
 # %% [markdown]
 # And the decision boundaries of the linear `model_1` and the non-linear `model_2`, side by

@@ -257,7 +257,7 @@ class Sign(nn.Module):
 def test_decision_boundary_reads_labels_from_output_width(width):
     # Labels y are all 0/1 whatever the width: the regions must follow the model, not y.
     X, _ = grid_points()
-    xx, _, labels = hf._decision_grid(Sign(width), X, resolution=3)
+    xx, _, labels, _ = hf._decision_grid(Sign(width), X, resolution=3)
     # a 3x3 grid over x0 in [-1.1, 1.1]: columns left of 0 are class 0, right of 0 class 1
     assert xx[0].tolist() == pytest.approx([-1.1, 0.0, 1.1])
     assert labels.tolist() == [[0, 0, 1]] * 3
@@ -319,6 +319,43 @@ def test_plot_loss_curves_returns_two_axes_with_the_curves():
     assert [line.get_label() for line in axes[0].lines] == ["train_loss", "test_loss"]
     assert list(axes[0].lines[0].get_ydata()) == [3.0, 2.0, 1.0]
     assert [line.get_label() for line in axes[1].lines] == ["train_acc"]
+
+
+def test_plot_loss_curves_ticks_whole_epochs_only():
+    axes = hf.plot_loss_curves({"train_loss": [3, 2, 1], "test_loss": [3, 2, 2]})
+    plt.gcf().canvas.draw()
+    for ax in axes:
+        assert all(float(tick).is_integer() for tick in ax.get_xticks())
+
+
+def test_metrics_show_four_significant_digits_and_keep_every_digit():
+    metrics = hf.Metrics(model_name="M", loss=0.4854966281890869, acc=100 * 8282 / 10000)
+    assert repr(metrics) == "{'model_name': 'M', 'loss': 0.4855, 'acc': 82.82}"
+    assert metrics["loss"] == 0.4854966281890869 and metrics == {
+        "model_name": "M",
+        "loss": 0.4854966281890869,
+        "acc": 82.82,
+    }
+
+
+def test_decision_regions_and_points_share_one_colour_per_class_named_in_the_legend():
+    X = torch.tensor([[-1.0, 0.0], [-0.5, 1.0], [0.5, 0.0], [1.0, -1.0]])
+    y = torch.tensor([0, 1, 1, 2])
+    ax = hf.plot_decision_boundary(Sign(3), X, y, resolution=5)
+    regions, points = ax.collections
+    region_colours = regions.cmap(regions.norm(np.arange(3)))
+    point_colours = points.cmap(points.norm(np.arange(3)))
+    assert np.allclose(region_colours, point_colours)
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
+    legend_colours = [handle.get_markerfacecolor() for handle in ax.get_legend().legend_handles]
+    assert np.allclose(np.array(legend_colours), point_colours)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("X1", "X2")
+
+
+def test_decision_boundary_leaves_room_for_points_on_the_edge():
+    X = torch.tensor([[-10.0, 0.0], [10.0, 5.0]])
+    ax = hf.plot_decision_boundary(Sign(), X, torch.tensor([0, 1]), resolution=5)
+    assert ax.get_xlim() == pytest.approx((-11.0, 11.0)) and ax.get_ylim() == pytest.approx((-0.25, 5.25))
 
 
 def test_plot_loss_curves_validates_its_input():
@@ -397,6 +434,13 @@ def test_record_results_displays_json_and_text(monkeypatch):
     ((bundle, raw),) = shown
     assert raw and bundle[hf.RESULTS_MIME] == {"acc": 99.5, "loss": 0.25}
     assert "acc: 99.5" in bundle["text/plain"]
+
+
+def test_record_results_shows_whole_numbers_as_whole_numbers(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    hf.record_results(train_images=60000, acc=82.82, seconds=16.508544)
+    assert shown[0]["text/plain"] == "train_images: 60000\nacc: 82.82\nseconds: 16.51"
 
 
 def test_record_results_needs_numbers():

@@ -78,6 +78,10 @@ def run_check(name, namespace):
         result = {"passed": True, "part": "", "message": "passed", "hint": ""}
     except CheckFailed as failure:
         result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
+    except NotImplementedError:
+        message = "your code still raises NotImplementedError, the placeholder of an unsolved exercise"
+        hint = "Replace `raise NotImplementedError` with your code, then run the cell again."
+        result = {"passed": False, "part": "your code", "message": message, "hint": hint}
     except Exception as error:  # a check must report, never crash the notebook
         message = f"checking your objects raised {type(error).__name__}: {error}"
         result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
@@ -202,6 +206,14 @@ def _accuracy(model, X, y):
         "The model should return one row of logits per sample.",
     )
     return (labels == y.long()).sum().item() / len(y) * 100
+
+
+def _is_affine(model, features=2):
+    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(256, features, generator=generator), torch.randn(256, features, generator=generator)
+    mixed = _logits(model, 0.3 * a + 0.7 * b)
+    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
 
 
 def _assert_optimizes(optimizer, model, optimizer_name, model_name):
