@@ -379,6 +379,7 @@ def _expect_tensor(ns, name, expected, part_hint):
         part_hint,
     )
 
+
 # %% [markdown]
 # ## Exercise 1: make the moons data
 #
@@ -435,10 +436,12 @@ check("ex1")
 # Done when `check("ex2")` passes: `model_0` maps a batch `[N, 2]` to `[N, 1]` logits and is not
 # a linear function of its input.
 
+
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
 raise NotImplementedError
 model_0
+
 
 # %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
 @exercise("ex2", points=1, hint="Linear layers with a non-linear activation such as nn.ReLU() between them.")
@@ -523,6 +526,7 @@ check("ex3")
 raise NotImplementedError
 print(f"Final test accuracy: {moons_test_acc:.2f}%")
 
+
 # %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
 @exercise("ex4", points=1, hint="Train longer, or check the five steps: forward, loss, zero grad, backward, step.")
 def check_ex4(ns):
@@ -603,6 +607,7 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
 
 print(f"tanh matches torch.tanh: {torch.allclose(tanh(A), torch.tanh(A), atol=1e-6)}")
 print(f"tanh(100) = {tanh(torch.tensor(100.0)).item()}, tanh(-100) = {tanh(torch.tensor(-100.0)).item()}")
+
 
 # %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
 @exercise("ex6", points=1, hint="tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)), with torch.exp.")
@@ -703,13 +708,16 @@ model_1
 raise NotImplementedError
 print(f"Final test accuracy: {spirals_test_acc:.2f}%")
 
+
 # %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
 @exercise("ex7", points=1, hint="Split with random_state=RANDOM_SEED; train with Adam(lr=0.01) for ~1000 epochs.")
 def check_ex7(ns):
     X_spiral, y_spiral = _need(ns, "X_spiral", torch.Tensor), _need(ns, "y_spiral", torch.Tensor)
     splits = train_test_split(X_spiral.cpu(), y_spiral.cpu(), test_size=0.2, random_state=42)
     hint = "train_test_split(X_spiral, y_spiral, test_size=0.2, random_state=RANDOM_SEED)."
-    for name, expected in zip(("X_spiral_train", "X_spiral_test", "y_spiral_train", "y_spiral_test"), splits, strict=True):
+    for name, expected in zip(
+        ("X_spiral_train", "X_spiral_test", "y_spiral_train", "y_spiral_test"), splits, strict=True
+    ):
         _expect_tensor(ns, name, expected, hint)
     model = _need(ns, "model_1", nn.Module)
     logits = _logits(model, splits[1])

@@ -379,6 +379,7 @@ def _image_axes(fig, name, at_least):
     )
     return axes
 
+
 # %% [markdown]
 # ## Exercise 1. Computer vision in industry
 #
@@ -508,6 +509,7 @@ check("ex4")
 # Done when `check("ex5")` passes: `mnist_model` classifies at least 93% of `mnist_test`
 # correctly. (Five epochs get there on the 4,000 training images of the offline subset, and
 # further on the full MNIST.)
+
 
 # %% tags=["raises-exception"]
 # YOUR CODE HERE
@@ -713,7 +715,9 @@ raise NotImplementedError
 
 
 # %% tags=["check", "raises-exception"] jupyter={"source_hidden": true}
-@exercise("ex9", points=1, hint="Softmax over the test logits; among the wrong predictions, sort by the top probability.")
+@exercise(
+    "ex9", points=1, hint="Softmax over the test logits; among the wrong predictions, sort by the top probability."
+)
 def check_ex9(ns):
     model, test_data = _need(ns, "fashion_model", nn.Module), _need(ns, "fashion_test")
     expect(

@@ -13,10 +13,17 @@ How a submission is graded:
    and executed there, in a fresh kernel, inside bubblewrap when it is available, with
    memory, CPU and file-size limits (``sandbox``). Errors are allowed; a cell that runs
    too long is interrupted; a cell that kills or hangs the kernel is skipped on a rerun
-   (``run_one``).
-3. After the submission's cells, one more cell runs every check in isolation, on a
-   snapshot of the submission's variables, and prints the results tagged with a nonce
-   drawn after the submission's code ran. Only those lines are read.
+   (``submission_run``).
+3. Each exercise's check runs where the exercise stands (``places``): right after its
+   cells, in a cell of the grader's own, on a snapshot of the submission's variables,
+   and prints its result tagged with a nonce drawn just before that cell. Only those
+   lines are read. A last pass after the final cell says which names later cells
+   changed (``results``).
 4. ``grades.csv``, per-submission JSON and Markdown feedback and a Gradescope
-   ``results.json`` are written to DIR (``grade``).
+   ``results.json`` are written to DIR (``reports``).
+
+Modules: ``cli`` (the command line), ``submissions`` (finding and reading notebooks),
+``checks`` (the master's checks and the grader's cell), ``places``, ``batch`` (one
+submission's sandboxed run, and many in parallel), ``submission_run`` (what runs inside
+the sandbox), ``sandbox``, ``results``, ``reports`` and ``gradescope``.
 """

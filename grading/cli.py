@@ -25,8 +25,11 @@ import sys
 from pathlib import Path
 
 from grading import sandbox
+from grading.batch import Settings, grade_submissions
 from grading.checks import ASSIGNMENTS, Checks, load_checks
-from grading.grade import Outcome, Settings, find_submissions, grade_all, write_reports
+from grading.reports import write_reports
+from grading.results import Outcome
+from grading.submissions import find_submissions
 
 SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)i?B?$", re.IGNORECASE)
 
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         limits=sandbox.Limits(memory_bytes=args.memory),
     )
     try:
-        outcomes = grade_all(
+        outcomes = grade_submissions(
             checks, submissions, settings, jobs=args.jobs, progress=lambda o: _print_progress(o, checks)
         )
     except RuntimeError as error:  # --sandbox bwrap where bubblewrap cannot work

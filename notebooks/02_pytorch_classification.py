@@ -242,6 +242,7 @@ device
 # A model's starting weights are random. We call `set_seeds` right before building it, so the
 # weights, and every number printed below, are the same each time the notebook runs.
 
+
 # %%
 class CircleModelV0(nn.Module):
     """Two linear layers: 2 features -> 5 hidden units -> 1 logit."""
@@ -271,7 +272,9 @@ model_0_sequential = nn.Sequential(
     nn.Linear(in_features=5, out_features=1),
 ).to(device)
 
-same_weights = all(torch.equal(a, b) for a, b in zip(model_0.parameters(), model_0_sequential.parameters(), strict=True))
+same_weights = all(
+    torch.equal(a, b) for a, b in zip(model_0.parameters(), model_0_sequential.parameters(), strict=True)
+)
 print(model_0_sequential)
 print(f"Same starting weights as model_0: {same_weights}")
 
@@ -405,8 +408,10 @@ accuracy_fn(y_true=y_test[:5], y_pred=y_preds)
 
 # %%
 print(f"y_preds.squeeze(dim=1): {tuple(y_preds.squeeze(dim=1).shape)}")
-print(f"A batch of one: squeeze() gives {tuple(y_preds[:1].squeeze().shape)}, "
-      f"squeeze(dim=1) gives {tuple(y_preds[:1].squeeze(dim=1).shape)}")
+print(
+    f"A batch of one: squeeze() gives {tuple(y_preds[:1].squeeze().shape)}, "
+    f"squeeze(dim=1) gives {tuple(y_preds[:1].squeeze(dim=1).shape)}"
+)
 accuracy_fn(y_true=y_test[:5], y_pred=y_preds.squeeze(dim=1))
 
 # %% [markdown]
@@ -455,8 +460,10 @@ for epoch in range(EPOCHS_0):
     history_0["test_loss"].append(test_loss.item())
     history_0["test_acc"].append(test_acc)
     if epoch % 10 == 0 or epoch == EPOCHS_0 - 1:
-        print(f"Epoch: {epoch:3d} | Loss: {loss:.5f}, Accuracy: {acc:.2f}% | "
-              f"Test loss: {test_loss:.5f}, Test accuracy: {test_acc:.2f}%")
+        print(
+            f"Epoch: {epoch:3d} | Loss: {loss:.5f}, Accuracy: {acc:.2f}% | "
+            f"Test loss: {test_loss:.5f}, Test accuracy: {test_acc:.2f}%"
+        )
 
 # %% [markdown]
 # The printed accuracies hover around 50% on both splits: no better than guessing on our
@@ -496,6 +503,7 @@ test_step(model_0, test_batches, loss_fn)
 # `fit` runs the two steps for a number of epochs, prints the progress and keeps the history.
 # The rest of the lesson trains every model with it.
 
+
 # %%
 def fit(
     model: nn.Module,
@@ -515,8 +523,10 @@ def fit(
             history[f"{split}_loss"].append(metrics["loss"])
             history[f"{split}_acc"].append(metrics["acc"])
         if epoch % print_every == 0 or epoch == epochs - 1:
-            print(f"Epoch: {epoch:4d} | Loss: {train_metrics['loss']:.5f}, Accuracy: {train_metrics['acc']:.2f}% | "
-                  f"Test loss: {test_metrics['loss']:.5f}, Test accuracy: {test_metrics['acc']:.2f}%")
+            print(
+                f"Epoch: {epoch:4d} | Loss: {train_metrics['loss']:.5f}, Accuracy: {train_metrics['acc']:.2f}% | "
+                f"Test loss: {test_metrics['loss']:.5f}, Test accuracy: {test_metrics['acc']:.2f}%"
+            )
     return history
 
 
@@ -586,6 +596,7 @@ print(f"The best straight line classifies {best_line_acc:.1f}% of the test point
 #
 # Let's try the first three at once: a third layer, 10 hidden units instead of 5, and 1000
 # epochs instead of 100.
+
 
 # %%
 class CircleModelV1(nn.Module):
@@ -717,7 +728,9 @@ with torch.inference_mode():
     regression_preds = regression_model(X_test_regression)
 
 plt.figure(figsize=(8, 5))
-plot_predictions(X_train_regression, y_train_regression, X_test_regression, y_test_regression, predictions=regression_preds)
+plot_predictions(
+    X_train_regression, y_train_regression, X_test_regression, y_test_regression, predictions=regression_preds
+)
 plt.title("regression_model: predictions on the test points")
 plt.show()
 
@@ -749,6 +762,7 @@ print(f"model_1 is the single linear function x @ W.T + b: {one_layer}")
 # functions. The most common is ReLU (rectified linear unit), `nn.ReLU`: it keeps positive
 # numbers and turns negative ones into 0. `CircleModelV2` is `CircleModelV1` with a ReLU after
 # each hidden layer.
+
 
 # %%
 class CircleModelV2(nn.Module):
@@ -899,6 +913,7 @@ plt.show()
 #
 # This time the sizes are arguments, so the same class fits any number of features and
 # classes. The output layer has one unit per class: one logit for each class.
+
 
 # %%
 class BlobModel(nn.Module):

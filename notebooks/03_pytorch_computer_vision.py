@@ -242,6 +242,7 @@ print(f"One batch:  {train_features_batch.shape} -> {flatten_model(train_feature
 # The model: flatten, then two linear layers. `input_shape` is the number of pixels,
 # `hidden_units` the width of the hidden layer and `output_shape` one logit per class.
 
+
 # %%
 class FashionMNISTModelV0(nn.Module):
     def __init__(self, input_shape: int, hidden_units: int, output_shape: int) -> None:
@@ -458,6 +459,7 @@ print(f"Both splits in memory: {in_memory / 1e6:.0f} MB")
 # with a `ReLU` after each linear layer, as in the upstream course. Watch the last one: it comes
 # *after the output layer*.
 
+
 # %%
 class FashionMNISTModelV1(nn.Module):
     def __init__(self, input_shape: int, hidden_units: int, output_shape: int) -> None:
@@ -534,7 +536,9 @@ predicted_counts = torch.bincount(test_logits.argmax(dim=1), minlength=len(class
 for index, name in enumerate(class_names):
     own_logits = test_logits[test_labels == index, index]  # [1000]: this class's logit on its own images
     clipped = (own_logits == 0).float().mean().item() * 100
-    print(f"{name:>12}: clipped to 0 on {clipped:5.1f}% of its own images | predicted {predicted_counts[index]:5d} times")
+    print(
+        f"{name:>12}: clipped to 0 on {clipped:5.1f}% of its own images | predicted {predicted_counts[index]:5d} times"
+    )
 
 # %% [markdown]
 # A dead output shows in both columns: its logit is 0 on nearly all of its own images, and the
@@ -557,7 +561,9 @@ model_1_fixed.to(device)
 optimizer_1_fixed = torch.optim.SGD(params=model_1_fixed.parameters(), lr=LEARNING_RATE)
 train_time_start_model_1_fixed = timer()
 for epoch in range(EPOCHS):
-    train_results = train_step(model_1_fixed, train_batches, loss_fn, optimizer_1_fixed, accuracy_fn=accuracy_fn, device=device)
+    train_results = train_step(
+        model_1_fixed, train_batches, loss_fn, optimizer_1_fixed, accuracy_fn=accuracy_fn, device=device
+    )
     test_results = test_step(model_1_fixed, test_batches, loss_fn, accuracy_fn=accuracy_fn, device=device)
     print(
         f"Epoch {epoch} | train loss {train_results['loss']:.4f}, acc {train_results['acc']:.2f}% "
@@ -586,6 +592,7 @@ print(f"model 0, the linear baseline:        {model_0_results['acc']:.2f}%")
 # textures) anywhere in an image, and combine them into larger ones. Ours copies TinyVGG from
 # the [CNN explainer](https://poloclub.github.io/cnn-explainer/): two blocks of
 # convolution-ReLU-convolution-ReLU-max-pool, then a linear classifier.
+
 
 # %%
 class FashionMNISTModelV2(nn.Module):
@@ -690,6 +697,7 @@ print(f"flattened {after_block_2.flatten(start_dim=1).shape} -> output {output.s
 # 2. **alternate**: round after round, one layout then the other, so that a busy moment of the
 #    machine slows both alike instead of whichever ran then;
 # 3. **take the median** of the rounds, which one slow round cannot drag away.
+
 
 # %%
 def time_training_steps(model: nn.Module, steps: int) -> float:
@@ -822,7 +830,9 @@ sample_indices
 pred_probs = make_predictions(model=model_2, data=test_samples, device=device)  # [9, 10]
 pred_classes = pred_probs.argmax(dim=1)
 top_probs, top_classes = pred_probs[0].topk(3)
-top_three = ", ".join(f"{class_names[c]} {p:.2%}" for p, c in zip(top_probs.tolist(), top_classes.tolist(), strict=True))
+top_three = ", ".join(
+    f"{class_names[c]} {p:.2%}" for p, c in zip(top_probs.tolist(), top_classes.tolist(), strict=True)
+)
 print(f"first image, its three most likely classes: {top_three} (its row sums to {pred_probs[0].sum():.3f})")
 print(f"predicted: {pred_classes.tolist()}")
 print(f"truth:     {test_labels}")

@@ -384,6 +384,7 @@ def _expect_tensor(ns, name, expected, part_hint):
         part_hint,
     )
 
+
 # %% [markdown]
 # ## Exercise 1: make the moons data
 #
@@ -416,6 +417,7 @@ plt.xlabel("X1")
 plt.ylabel("X2")
 plt.show()
 # END SOLUTION
+
 
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise("ex1", points=1, hint="make_moons with the settings above, float32 tensors, an 80/20 split on device.")
@@ -453,6 +455,7 @@ check("ex1")
 # Done when `check("ex2")` passes: `model_0` maps a batch `[N, 2]` to `[N, 1]` logits and is not
 # a linear function of its input.
 
+
 # %%
 # BEGIN SOLUTION
 class MoonModelV0(nn.Module):
@@ -476,6 +479,7 @@ set_seeds(RANDOM_SEED)
 model_0 = MoonModelV0().to(device)
 # END SOLUTION
 model_0
+
 
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise("ex2", points=1, hint="Linear layers with a non-linear activation such as nn.ReLU() between them.")
@@ -519,6 +523,7 @@ check("ex2")
 loss_fn = nn.BCEWithLogitsLoss()  # applies the sigmoid itself: pass raw logits
 optimizer = torch.optim.SGD(params=model_0.parameters(), lr=0.1)
 # END SOLUTION
+
 
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise("ex3", points=1, hint="nn.BCEWithLogitsLoss() and torch.optim.SGD(model_0.parameters(), lr=0.1).")
@@ -587,12 +592,15 @@ for epoch in range(EPOCHS):
     if epoch % 100 == 0 or epoch == EPOCHS - 1:
         train_acc = accuracy_metric(y_pred, y_train).item() * 100
         test_acc = accuracy_metric(test_pred, y_test).item() * 100
-        print(f"Epoch: {epoch:4d} | Loss: {loss:.5f}, Accuracy: {train_acc:.2f}% | "
-              f"Test loss: {test_loss:.5f}, Test accuracy: {test_acc:.2f}%")
+        print(
+            f"Epoch: {epoch:4d} | Loss: {loss:.5f}, Accuracy: {train_acc:.2f}% | "
+            f"Test loss: {test_loss:.5f}, Test accuracy: {test_acc:.2f}%"
+        )
 
 moons_test_acc = accuracy_metric(test_pred, y_test).item() * 100  # over all 200 test samples
 # END SOLUTION
 print(f"Final test accuracy: {moons_test_acc:.2f}%")
+
 
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise("ex4", points=1, hint="Train longer, or check the five steps: forward, loss, zero grad, backward, step.")
@@ -686,6 +694,7 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
 
 print(f"tanh matches torch.tanh: {torch.allclose(tanh(A), torch.tanh(A), atol=1e-6)}")
 print(f"tanh(100) = {tanh(torch.tensor(100.0)).item()}, tanh(-100) = {tanh(torch.tensor(-100.0)).item()}")
+
 
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise("ex6", points=1, hint="tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)), with torch.exp.")
@@ -835,12 +844,15 @@ for epoch in range(EPOCHS_SPIRAL):
     if epoch % 100 == 0 or epoch == EPOCHS_SPIRAL - 1:
         train_acc = spiral_accuracy(y_logits.argmax(dim=1), y_spiral_train).item() * 100
         test_acc = spiral_accuracy(test_pred, y_spiral_test).item() * 100
-        print(f"Epoch: {epoch:4d} | Loss: {loss:.5f}, Accuracy: {train_acc:.2f}% | "
-              f"Test loss: {test_loss:.5f}, Test accuracy: {test_acc:.2f}%")
+        print(
+            f"Epoch: {epoch:4d} | Loss: {loss:.5f}, Accuracy: {train_acc:.2f}% | "
+            f"Test loss: {test_loss:.5f}, Test accuracy: {test_acc:.2f}%"
+        )
 
 spirals_test_acc = spiral_accuracy(test_pred, y_spiral_test).item() * 100  # over all 60 test samples
 # END SOLUTION
 print(f"Final test accuracy: {spirals_test_acc:.2f}%")
+
 
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise("ex7", points=1, hint="Split with random_state=RANDOM_SEED; train with Adam(lr=0.01) for ~1000 epochs.")
@@ -848,7 +860,9 @@ def check_ex7(ns):
     X_spiral, y_spiral = _need(ns, "X_spiral", torch.Tensor), _need(ns, "y_spiral", torch.Tensor)
     splits = train_test_split(X_spiral.cpu(), y_spiral.cpu(), test_size=0.2, random_state=42)
     hint = "train_test_split(X_spiral, y_spiral, test_size=0.2, random_state=RANDOM_SEED)."
-    for name, expected in zip(("X_spiral_train", "X_spiral_test", "y_spiral_train", "y_spiral_test"), splits, strict=True):
+    for name, expected in zip(
+        ("X_spiral_train", "X_spiral_test", "y_spiral_train", "y_spiral_test"), splits, strict=True
+    ):
         _expect_tensor(ns, name, expected, hint)
     model = _need(ns, "model_1", nn.Module)
     logits = _logits(model, splits[1])

@@ -379,6 +379,7 @@ def _image_axes(fig, name, at_least):
     )
     return axes
 
+
 # %% [markdown]
 # ## Exercise 1. Computer vision in industry
 #
@@ -560,6 +561,7 @@ check("ex4")
 # correctly. (Five epochs get there on the 4,000 training images of the offline subset, and
 # further on the full MNIST.)
 
+
 # %%
 # BEGIN SOLUTION
 class MNISTModelV0(nn.Module):
@@ -610,7 +612,9 @@ mnist_model, mnist_results, mnist_cpu_seconds = train_mnist_model("cpu")
 print(mnist_results)
 if torch.cuda.is_available():
     _, mnist_gpu_results, mnist_gpu_seconds = train_mnist_model("cuda")
-    print(f"CPU: {mnist_cpu_seconds:.1f} s | GPU: {mnist_gpu_seconds:.1f} s | GPU test accuracy {mnist_gpu_results['acc']:.2f}%")
+    print(
+        f"CPU: {mnist_cpu_seconds:.1f} s | GPU: {mnist_gpu_seconds:.1f} s | GPU test accuracy {mnist_gpu_results['acc']:.2f}%"
+    )
 else:
     mnist_gpu_seconds = None
     print(f"CPU: {mnist_cpu_seconds:.1f} s | no GPU on this machine, so no GPU time")
@@ -929,7 +933,9 @@ print(f"{same_family} of the nine confuse two classes of the same family")
 
 
 # %% tags=["check"] jupyter={"source_hidden": true}
-@exercise("ex9", points=1, hint="Softmax over the test logits; among the wrong predictions, sort by the top probability.")
+@exercise(
+    "ex9", points=1, hint="Softmax over the test logits; among the wrong predictions, sort by the top probability."
+)
 def check_ex9(ns):
     model, test_data = _need(ns, "fashion_model", nn.Module), _need(ns, "fashion_test")
     expect(

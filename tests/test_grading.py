@@ -27,16 +27,9 @@ from torch import nn
 
 from grading import cli, gradescope, sandbox
 from grading.checks import grader_cell, load_checks, read_results
-from grading.grade import (
-    NotANotebook,
-    Place,
-    _bound_names,
-    _status,
-    cell_errors,
-    exercise_places,
-    find_submissions,
-    load_notebook,
-)
+from grading.places import Place, bound_names, exercise_places
+from grading.results import cell_errors, status_of
+from grading.submissions import NotANotebook, find_submissions, load_notebook
 from helper_functions import plot_decision_boundary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -237,11 +230,11 @@ def test_results_are_read_only_from_nonce_lines_and_never_twice():
 
 
 def test_status_is_the_worst_thing_that_happened():
-    assert _status({}) == "ok"
-    assert _status({"timeouts": ["code cell 3"]}) == "timeout"
-    assert _status({"budget_exhausted": True}) == "timeout"
-    assert _status({"timeouts": ["code cell 3"], "kernel_deaths": ["code cell 5"]}) == "kernel_died"
-    assert _status({"error": "the check results were tampered with", "kernel_deaths": ["x"]}).startswith("error: ")
+    assert status_of({}) == "ok"
+    assert status_of({"timeouts": ["code cell 3"]}) == "timeout"
+    assert status_of({"budget_exhausted": True}) == "timeout"
+    assert status_of({"timeouts": ["code cell 3"], "kernel_deaths": ["code cell 5"]}) == "kernel_died"
+    assert status_of({"error": "the check results were tampered with", "kernel_deaths": ["x"]}).startswith("error: ")
 
 
 # ---------------------------------------------------------------- reading submissions
@@ -331,7 +324,7 @@ def test_gradescope_bundle_holds_the_grader_master_and_executable_scripts(tmp_pa
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         run_autograder = archive.read("run_autograder").decode()
     assert {"setup.sh", "run_autograder", "helper_functions.py", "requirements.txt"} <= names
-    assert {"grading/__main__.py", "grading/run_one.py", "solutions/assignment_06_classification.py"} <= names
+    assert {"grading/__main__.py", "grading/submission_run.py", "solutions/assignment_06_classification.py"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert "grade assignment_06" in run_autograder and "GRADING_SUBMISSION_DIR" in run_autograder
 
@@ -481,8 +474,8 @@ def test_a_later_check_call_moves_the_place_there(checks, exercise_notebook):
 
 def test_names_a_cell_assigns_at_its_top_level_with_the_line():
     source = "import os\nx = 1\nfor i in range(3):\n    y = i\ndef f():\n    z = 2\n%matplotlib inline\nx += 1"
-    assert _bound_names(source) == {"os": 1, "x": 8, "i": 3, "y": 4, "f": 5}
-    assert _bound_names("this is not python") == {}
+    assert bound_names(source) == {"os": 1, "x": 8, "i": 3, "y": 4, "f": 5}
+    assert bound_names("this is not python") == {}
 
 
 def test_errors_are_listed_with_their_exercise_except_the_masters_deliberate_ones(checks, exercise_notebook):

@@ -1,6 +1,6 @@
-"""The worker: execute one submission in a fresh kernel, then run the trusted checks in that kernel.
+"""Run one submission in a fresh kernel, and its trusted checks in that kernel, where each exercise stands.
 
-Started by ``grading.grade`` inside the sandbox, never by hand. It reads one JSON job
+Started by ``grading.batch`` inside the sandbox, never by hand. It reads one JSON job
 on stdin (the notebook, the check code, the limits), and prints one line on stdout:
 ``RESULT_MARK`` followed by the JSON result, written last, after every process the
 submission started has been killed. The kernel writes to /dev/null, not to that

@@ -1,0 +1,98 @@
+"""Write a class's results: ``grades.csv``, per-submission feedback (JSON and Markdown), ``results.json``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from grading.checks import Checks
+from grading.results import CheckResult, Outcome
+
+
+def _points(outcome: Outcome, checks: Checks) -> dict[str, int]:
+    return {e.name: e.points if outcome.passed[e.name] else 0 for e in checks.exercises}
+
+
+def _failure_text(result: CheckResult) -> str:
+    return f"{result.part}: {result.message}" if result.part else result.message
+
+
+def gradescope_result(outcome: Outcome, checks: Checks) -> dict:
+    """The submission's results in Gradescope's ``results.json`` format."""
+    points = _points(outcome, checks)
+    tests = []
+    for exercise in checks.exercises:
+        result = outcome.results[exercise.name]
+        text = "passed" if result.passed else f"{_failure_text(result)}\nHint: {result.hint or exercise.hint}"
+        tests.append(
+            {
+                "name": exercise.name,
+                "score": points[exercise.name],
+                "max_score": exercise.points,
+                "status": "passed" if result.passed else "failed",
+                "output": text,
+            }
+        )
+    errors = [f"Error in {line}" for line in outcome.errors]
+    return {
+        "score": sum(points.values()),
+        "output": "\n".join([f"Status: {outcome.status}", *outcome.notes, *errors]),
+        "tests": tests,
+        "extra_data": {
+            "submission": outcome.submission.label,
+            "status": outcome.status,
+            "max_score": checks.max_points,
+            "seconds": round(outcome.seconds, 1),
+        },
+    }
+
+
+def feedback_markdown(outcome: Outcome, checks: Checks) -> str:
+    """A student-facing summary: the score, what failed and a hint for it, notes, and the cells that raised."""
+    points = _points(outcome, checks)
+    lines = [
+        f"# {checks.assignment}: {outcome.submission.path.name}",
+        "",
+        f"**Score: {sum(points.values())}/{checks.max_points}** (status: `{outcome.status}`)",
+        "",
+        "| exercise | points | result |",
+        "|---|---|---|",
+    ]
+    for exercise in checks.exercises:
+        result = "passed" if outcome.passed[exercise.name] else "failed"
+        lines.append(f"| {exercise.name} | {points[exercise.name]}/{exercise.points} | {result} |")
+    failures = [e for e in checks.exercises if not outcome.passed[e.name]]
+    if failures:
+        lines += ["", "## What to fix", ""]
+        for exercise in failures:
+            result = outcome.results[exercise.name]
+            lines.append(f"- **{exercise.name}**: {_failure_text(result)}")
+            lines.append(f"  Hint: {result.hint or exercise.hint}")
+    if outcome.notes:
+        lines += ["", "## Notes", "", *[f"- {note}" for note in outcome.notes]]
+    if outcome.errors:
+        lines += ["", "## Cells that raised an error", "", *[f"- {line}" for line in outcome.errors]]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(outcomes: list[Outcome], checks: Checks, out: Path) -> None:
+    """Write ``grades.csv``, ``feedback/<slug>.json`` and ``.md``, and ``results.json`` into ``out``."""
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    names = [exercise.name for exercise in checks.exercises]
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as sheet:
+        writer = csv.writer(sheet)
+        writer.writerow(["submission", *names, "total", "max", "status"])
+        for outcome in outcomes:
+            points = _points(outcome, checks)
+            writer.writerow(
+                [outcome.submission.label, *points.values(), sum(points.values()), checks.max_points, outcome.status]
+            )
+    results = []
+    for outcome in outcomes:
+        result = gradescope_result(outcome, checks)
+        results.append(result)
+        (out / "feedback" / f"{outcome.submission.slug}.json").write_text(json.dumps(result, indent=2) + "\n")
+        (out / "feedback" / f"{outcome.submission.slug}.md").write_text(feedback_markdown(outcome, checks))
+    # Gradescope grades one submission per run: then results.json is that submission's result.
+    (out / "results.json").write_text(json.dumps(results[0] if len(results) == 1 else results, indent=2) + "\n")

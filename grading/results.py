@@ -1,0 +1,112 @@
+"""From what a submission's run reported to its outcome: points where each exercise stands,
+notes on where it was checked and what later cells changed, the cells that raised, a status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nbformat
+
+from grading.checks import Checks
+from grading.places import Place, and_list, section_of, where_reassigned
+from grading.submission_run import describe
+from grading.submissions import Submission
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One exercise's result: which part of its check failed, what it found, and a hint for that part."""
+
+    passed: bool
+    part: str = ""
+    message: str = "the check did not run"
+    hint: str = ""
+
+
+@dataclass
+class Outcome:
+    submission: Submission
+    status: str
+    results: dict[str, CheckResult]
+    notes: list[str]  # about the run and where exercises were checked
+    errors: list[str]  # the cells of the student's that raised, one line each
+    seconds: float
+    grader_error: str | None = None
+
+    @property
+    def passed(self) -> dict[str, bool]:
+        return {name: result.passed for name, result in self.results.items()}
+
+
+def run_notes(result: dict, cell_timeout: float, timeout: float) -> list[str]:
+    """What went wrong while the notebook ran, for the feedback: timeouts, kernel deaths, skipped cells."""
+    notes = []
+    if result.get("timeouts"):
+        notes.append(
+            f"Ran past the time limit ({cell_timeout:g} s per cell) and was interrupted: "
+            + "; ".join(result["timeouts"])
+        )
+    if result.get("kernel_deaths"):
+        notes.append(
+            "Stopped the kernel (os._exit, a crash, or too much memory): " + "; ".join(result["kernel_deaths"])
+        )
+    if result.get("skipped"):
+        notes.append("Left out when the notebook was run again: " + "; ".join(result["skipped"]))
+    if result.get("budget_exhausted"):
+        notes.append(f"The notebook used up its total time ({timeout:g} s) before its last cells ran.")
+    return notes
+
+
+def status_of(result: dict) -> str:
+    """The worst thing that happened: an error, a kernel death, a timeout, or ``ok``."""
+    if result.get("error"):
+        return f"error: {result['error']}"
+    if result.get("kernel_deaths"):
+        return "kernel_died"
+    if result.get("timeouts") or result.get("budget_exhausted"):
+        return "timeout"
+    return "ok"
+
+
+def _result(record: dict | None) -> CheckResult:
+    if not record:
+        return CheckResult(False)
+    return CheckResult(record["passed"], record.get("part", ""), record.get("message", ""), record.get("hint", ""))
+
+
+def graded_results(
+    notebook: nbformat.NotebookNode, checks: Checks, places: dict[str, Place], result: dict
+) -> tuple[dict[str, CheckResult], list[str]]:
+    """Each exercise's result where it stands (else at the end), and notes on where and what changed later."""
+    results, notes = {}, []
+    for exercise in checks.exercises:
+        name, place = exercise.name, places[exercise.name]
+        here, at_end = result.get("where_it_stands", {}).get(name), result.get("at_end", {}).get(name)
+        if place.index is None or here is None:
+            results[name] = _result(at_end)
+            reason = place.how if place.index is None else "the run ran out of time before reaching it"
+            notes.append(f"{name} was checked at the end of the notebook: {reason}.")
+            continue
+        results[name] = _result(here)
+        if not place.how.startswith("its check cell"):
+            notes.append(f"{name} was checked after {describe(notebook, place.index)}, found by {place.how}.")
+        if here["passed"] and at_end is not None and not at_end["passed"]:
+            changed = [where_reassigned(notebook, place.index, variable) for variable in at_end.get("reassigned", [])]
+            what = f"later cells assign {and_list(changed)} again" if changed else "later cells change its objects"
+            notes.append(
+                f"{name} passed where it stands; {what}, so a check at the end of the notebook would fail "
+                f"({at_end['part']}: {at_end['message']}). It keeps its point."
+            )
+    return results, notes
+
+
+def cell_errors(notebook: nbformat.NotebookNode, checks: Checks, errors: list[dict]) -> list[str]:
+    """One line per cell of the student's that raised: its exercise, the cell, and the error."""
+    lines = []
+    for error in errors:
+        index = error["cell"]
+        if not 0 <= index < len(notebook.cells) or notebook.cells[index].source.strip() in checks.deliberate_errors:
+            continue  # the master's own cells that raise on purpose
+        text = f"{error['ename']}: {error['evalue']}".strip(": ")
+        lines.append(f"{section_of(notebook, index, checks.exercises)}, {describe(notebook, index)}: {text[:300]}")
+    return lines
