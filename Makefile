@@ -47,22 +47,24 @@ lab: setup
 book: $(STAMP)
 	$(PY) -m tools.build_book
 
-# Notebooks are executed from copies in build/nbtest, so nbmake can keep their outputs
-# (--overwrite) for the tests that read what the notebooks computed, without touching
-# the committed sources.
-test: setup browser-deps
-	rm -rf build/nbtest
+# Lint, format and types first (seconds); then every notebook is executed from copies in
+# build/nbtest, so nbmake can keep their outputs (--overwrite) for the tests that read what the
+# notebooks computed, without touching the committed sources; then each part's coverage floor.
+test: setup browser-deps lint
+	rm -rf build/nbtest .coverage
 	mkdir -p build/nbtest
 	cp -r notebooks exercises solutions build/nbtest/
 	find build/nbtest -type f ! -name '*.ipynb' -delete
 	@# pytest exits 5 when it collected nothing: that is a broken suite, so say so and fail
-	$(PY) -m pytest --nbmake --overwrite --durations=15 build/nbtest tests || { status=$$?; \
+	$(PY) -m pytest --nbmake --overwrite --durations=15 --cov --cov-report= build/nbtest tests || { status=$$?; \
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
+	$(PY) -m tools.coverage_floors
 
-# Full benchmark (3 rounds x 3 epochs, a few minutes): build/bench/results.{json,md,png}.
+# Full benchmark (3 rounds x 3 epochs, a few minutes): build/bench/results.{json,md,png}, and its
+# table in bench/README.md.
 # CI runs the reduced setting (1 round x 1 epoch) inside `make test`.
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench --readme
 
 exercises: $(STAMP)
 	$(PY) -m tools.make_exercises
@@ -71,8 +73,11 @@ sync: $(STAMP)
 	$(PY) -m tools.check_notebooks --sync
 	$(PY) -m tools.make_exercises
 
+# ruff's lint rules and formatting, and mypy's types (settings in pyproject.toml); make test runs it.
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf build models .pytest_cache .coverage

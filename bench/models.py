@@ -1,7 +1,7 @@
 """The three FashionMNIST models of lesson 03, as the material defines them.
 
 Kept here so the benchmark does not depend on a notebook. ``FashionMNISTModelV1``
-keeps the material's ReLU after its output layer (known defect 5): the benchmark
+keeps the material's ReLU after its output layer (source defect relu-on-logits): the benchmark
 measures the material's models as they are.
 """
 
@@ -27,7 +27,7 @@ class FashionMNISTModelV0(nn.Module):
 
 
 class FashionMNISTModelV1(nn.Module):
-    """Flatten -> Linear -> ReLU -> Linear -> ReLU (the last ReLU is the material's defect 5)."""
+    """Flatten -> Linear -> ReLU -> Linear -> ReLU (the last ReLU is the material's source defect relu-on-logits)."""
 
     def __init__(self, input_shape: int = 784, hidden_units: int = 10, output_shape: int = 10) -> None:
         super().__init__()

@@ -22,12 +22,12 @@ import argparse
 import statistics
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
 from torch.profiler import ProfilerActivity, profile
-from torch.utils.data import Subset
+from torch.utils.data import Dataset, Subset
 
 import helper_functions as hf
 from bench.run import BATCH_SIZE, build_model, load_fashion_mnist, positive_int
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     train, _ = load_fashion_mnist(None)
-    train = Subset(train, range(min(args.steps * BATCH_SIZE, len(train))))
+    train = Subset(cast(Dataset, train), range(min(args.steps * BATCH_SIZE, len(train))))
     print(f"profile_step: {len(train) // BATCH_SIZE} steps of batch {BATCH_SIZE}, {torch.get_num_threads()} threads")
     results = {}
     for layout in args.layouts:

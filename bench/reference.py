@@ -4,10 +4,10 @@ This is the loop of the source material (lesson 03, sections 3 and 6): a
 ``DataLoader`` over the torchvision dataset decodes and converts every image with
 ``ToTensor()`` every epoch; every batch syncs with the host (``loss.item()`` and the
 ``.item()`` inside the material's ``accuracy_fn``); accuracy is averaged over
-batches (known defect 1). Those costs and that metric are kept on purpose: they are
+batches (source defect batch-mean-accuracy). Those costs and that metric are kept on purpose: they are
 what the course's fast path is measured against. The only change from the material
 is ``train_loss += loss.item()`` instead of ``train_loss += loss``, which kept every
-batch's autograd graph alive (known defect 2).
+batch's autograd graph alive (source defect loss-keeps-graphs).
 
 So that the benchmark can also report an exact accuracy for this loop, ``test_step``
 recovers each batch's correct count from its percentage (plain Python arithmetic,
@@ -62,7 +62,7 @@ def test_step(
     device: torch.device,
 ) -> dict[str, float]:
     """The material's ``test_step`` (batch means), plus the exact accuracy recovered from them."""
-    test_loss, test_acc = 0, 0
+    test_loss, test_acc = torch.zeros(()), 0.0
     correct, samples = 0, 0
     model.eval()
     with torch.inference_mode():

@@ -35,7 +35,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -44,6 +44,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 import helper_functions as hf
 from bench import reference
 from bench.models import CONV_MODELS, MODELS
+from helper_functions import SizedDataset
 
 # Settings that define training: the same for both paths, never changed by an option.
 BATCH_SIZE = 32
@@ -52,6 +53,8 @@ RANDOM_SEED = 42
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "build" / "bench"
+README = Path(__file__).resolve().parent / "README.md"  # make bench writes its table there
+README_START, README_END = "<!-- bench-results -->", "<!-- /bench-results -->"
 
 
 def positive_int(text: str) -> int:
@@ -78,10 +81,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's own)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")
+    parser.add_argument("--readme", action="store_true", help="also write the table into bench/README.md")
     return parser.parse_args(argv)
 
 
-def load_fashion_mnist(subset: int | None) -> tuple[Dataset, Dataset]:
+def load_fashion_mnist(subset: int | None) -> tuple[SizedDataset, SizedDataset]:
     """FashionMNIST train and test splits with ``ToTensor``, as the material loads them."""
     from torchvision import datasets
     from torchvision.transforms import ToTensor
@@ -89,10 +93,12 @@ def load_fashion_mnist(subset: int | None) -> tuple[Dataset, Dataset]:
     root = str(hf.data_dir())
     train = datasets.FashionMNIST(root=root, train=True, download=True, transform=ToTensor())
     test = datasets.FashionMNIST(root=root, train=False, download=True, transform=ToTensor())
-    if subset is not None:
-        train = Subset(train, range(min(subset, len(train))))
-        test = Subset(test, range(min(subset, len(test))))
-    return train, test
+    return (train, test) if subset is None else (_first(train, subset), _first(test, subset))
+
+
+def _first(dataset: SizedDataset, count: int) -> SizedDataset:
+    """The first ``count`` samples of ``dataset`` (all of them when it has fewer)."""
+    return Subset(cast(Dataset, dataset), range(min(count, len(dataset))))
 
 
 def _clock() -> tuple[float, float]:
@@ -122,12 +128,14 @@ def build_model(name: str, device: torch.device, channels_last: bool) -> tuple[n
     return model, torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
 
 
-def run_reference(name: str, train: Dataset, test: Dataset, epochs: int, device: torch.device) -> dict[str, Any]:
+def run_reference(
+    name: str, train: SizedDataset, test: SizedDataset, epochs: int, device: torch.device
+) -> dict[str, Any]:
     """Train and test ``name`` with the material's loop; return the time and the numbers."""
     model, optimizer = build_model(name, device, channels_last=False)
     loss_fn = nn.CrossEntropyLoss()
-    train_loader = DataLoader(train, batch_size=BATCH_SIZE, shuffle=True)
-    test_loader = DataLoader(test, batch_size=BATCH_SIZE, shuffle=False)
+    train_loader: DataLoader = DataLoader(cast(Dataset, train), batch_size=BATCH_SIZE, shuffle=True)
+    test_loader: DataLoader = DataLoader(cast(Dataset, test), batch_size=BATCH_SIZE, shuffle=False)
     history = []
     hf.set_seeds(RANDOM_SEED)  # the material seeds again just before its training loop
     _sync(device)
@@ -161,7 +169,9 @@ def run_course(name: str, batches: dict[str, hf.TensorBatches], epochs: int, dev
     return {**_elapsed(start), "history": history}
 
 
-def convert(train: Dataset, test: Dataset, eval_batch_size: int, device: torch.device) -> dict[str, hf.TensorBatches]:
+def convert(
+    train: SizedDataset, test: SizedDataset, eval_batch_size: int, device: torch.device
+) -> dict[str, hf.TensorBatches]:
     """The course path's one-off cost: both splits as tensors on ``device``, in both layouts."""
     plain = {
         "train_plain": hf.TensorBatches.from_dataset(train, batch_size=BATCH_SIZE, shuffle=True, device=device),
@@ -188,11 +198,11 @@ def _timed(function: Callable[[], Any]) -> tuple[dict[str, float], Any]:
     return _elapsed(start), result
 
 
-def time_generic_conversion(train: Dataset, test: Dataset) -> float:
+def time_generic_conversion(train: SizedDataset, test: SizedDataset) -> float:
     """Seconds ``from_dataset`` takes on a dataset it cannot convert in bulk (one ``ToTensor`` per image)."""
 
     class PerSample(Dataset):  # hides the dataset's type, so from_dataset takes its per-sample path
-        def __init__(self, dataset: Dataset) -> None:
+        def __init__(self, dataset: SizedDataset) -> None:
             self.dataset = dataset
 
         def __len__(self) -> int:
@@ -205,10 +215,12 @@ def time_generic_conversion(train: Dataset, test: Dataset) -> float:
     return elapsed["seconds"]
 
 
-def warm_up(train: Dataset, test: Dataset, names: Sequence[str], eval_batch_size: int, device: torch.device) -> None:
+def warm_up(
+    train: SizedDataset, test: SizedDataset, names: Sequence[str], eval_batch_size: int, device: torch.device
+) -> None:
     """One untimed epoch of each path on 320 images, so one-time start-up costs (loading kernels,
     allocating caches) are paid before the clock runs and fall on neither path."""
-    train, test = Subset(train, range(min(320, len(train)))), Subset(test, range(min(320, len(test))))
+    train, test = _first(train, 320), _first(test, 320)
     batches = convert(train, test, eval_batch_size, device)
     for name in names:
         run_reference(name, train, test, 1, device)
@@ -299,17 +311,12 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    load_before = os.getloadavg()
-    train, test = load_fashion_mnist(args.subset)
-    print(f"bench: {len(train)} train / {len(test)} test images, {args.epochs} epochs, {args.rounds} rounds, {device}")
-
-    warm_up(train, test, args.models, args.eval_batch_size, device)
-    conversion, runs = [], {name: {"reference": [], "course": []} for name in args.models}
+def time_rounds(
+    args: argparse.Namespace, train: SizedDataset, test: SizedDataset, device: torch.device
+) -> tuple[list[dict[str, float]], dict[str, dict[str, list[dict[str, Any]]]]]:
+    """Run every model on both paths, round after round; return the conversion timings and the runs."""
+    conversion: list[dict[str, float]] = []
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {"reference": [], "course": []} for name in args.models}
     for round_index in range(args.rounds):
         elapsed, batches = _timed(lambda: convert(train, test, args.eval_batch_size, device))
         conversion.append(elapsed)
@@ -328,12 +335,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     flush=True,
                 )
         del batches
-    generic_conversion_s = time_generic_conversion(train, test)
+    return conversion, runs
 
+
+def compare_models(runs: dict[str, dict[str, list[dict[str, Any]]]], device: torch.device) -> dict[str, Any]:
+    """Per model: each path's summary, the speed-up and how far the two paths' numbers differ."""
     models = {}
-    for name in args.models:
-        ref = summarise(runs[name]["reference"], batch_mean=True)
-        course = summarise(runs[name]["course"], batch_mean=False)
+    for name, by_path in runs.items():
+        ref = summarise(by_path["reference"], batch_mean=True)
+        course = summarise(by_path["course"], batch_mean=False)
         models[name] = {
             "reference": {**ref, "device": str(device)},
             "course": {**course, "device": str(device), "channels_last": name in CONV_MODELS},
@@ -344,12 +354,71 @@ def main(argv: Sequence[str] | None = None) -> int:
                 abs(a - b) for a, b in zip(ref["train_loss_per_epoch"], course["train_loss_per_epoch"], strict=True)
             ),
         }
+    return models
+
+
+def totals(models: dict[str, Any], conversion: list[dict[str, float]]) -> dict[str, float]:
+    """Each path's total over the models (the course's with the one-off conversion) and their ratios."""
     from_dataset_s = statistics.median(elapsed["seconds"] for elapsed in conversion)
     from_dataset_cpu_s = statistics.median(elapsed["cpu_seconds"] for elapsed in conversion)
     reference_total = sum(model["reference"]["median_s"] for model in models.values())
     course_total = sum(model["course"]["median_s"] for model in models.values()) + from_dataset_s
     reference_cpu = sum(model["reference"]["median_cpu_s"] for model in models.values())
     course_cpu = sum(model["course"]["median_cpu_s"] for model in models.values()) + from_dataset_cpu_s
+    return {
+        "from_dataset_s": from_dataset_s,
+        "from_dataset_cpu_s": from_dataset_cpu_s,
+        "reference_total_s": reference_total,
+        "course_total_s": course_total,
+        "total_ratio": reference_total / course_total,
+        "reference_total_cpu_s": reference_cpu,
+        "course_total_cpu_s": course_cpu,
+        "total_ratio_cpu_time": reference_cpu / course_cpu,
+    }
+
+
+def environment(argv: Sequence[str] | None, load_before: tuple[float, float, float]) -> dict[str, Any]:
+    """Where and how the benchmark ran: versions, threads, load average, date and command."""
+    return {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
+    }
+
+
+def write_results(results: dict[str, Any], out: Path, readme: Path | None = None) -> str:
+    """Write ``results.json``, ``results.md`` and ``results.png`` to ``out`` (and the table into ``readme``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown_table(results)
+    (out / "results.md").write_text(table + "\n")
+    plot(results, out / "results.png")
+    if readme is not None:
+        text = readme.read_text(encoding="utf-8")
+        before, rest = text.split(README_START, 1)
+        after = rest.split(README_END, 1)[1]
+        readme.write_text(f"{before}{README_START}\n{table}\n{README_END}{after}", encoding="utf-8")
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    load_before = os.getloadavg()
+    train, test = load_fashion_mnist(args.subset)
+    print(f"bench: {len(train)} train / {len(test)} test images, {args.epochs} epochs, {args.rounds} rounds, {device}")
+
+    warm_up(train, test, args.models, args.eval_batch_size, device)
+    conversion, runs = time_rounds(args, train, test, device)
+    generic_conversion_s = time_generic_conversion(train, test)
+    models = compare_models(runs, device)
     results = {
         "device": str(device),
         "rounds": args.rounds,
@@ -360,36 +429,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "learning_rate": LEARNING_RATE,
         "seed": RANDOM_SEED,
         "eval_batch_size": args.eval_batch_size,
-        "from_dataset_s": from_dataset_s,
         "from_dataset_times_s": [elapsed["seconds"] for elapsed in conversion],
-        "from_dataset_cpu_s": from_dataset_cpu_s,
         "from_dataset_per_sample_path_s": generic_conversion_s,
         "models": models,
-        "reference_total_s": reference_total,
-        "course_total_s": course_total,
-        "total_ratio": reference_total / course_total,
-        "reference_total_cpu_s": reference_cpu,
-        "course_total_cpu_s": course_cpu,
-        "total_ratio_cpu_time": reference_cpu / course_cpu,
-        "environment": {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "threads": torch.get_num_threads(),
-            "cpu_count": os.cpu_count(),
-            "load_average_before": load_before,
-            "load_average_after": os.getloadavg(),
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
-        },
+        **totals(models, conversion),
+        "environment": environment(argv, load_before),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    table = markdown_table(results)
-    (args.out / "results.md").write_text(table + "\n")
-    plot(results, args.out / "results.png")
+    table = write_results(results, args.out, README if args.readme else None)
     load = results["environment"]
-    print()
-    print(table)
+    print(f"\n{table}")
     print(
         f"\nload average (1, 5, 15 min) before {tuple(round(x, 2) for x in load['load_average_before'])}, "
         f"after {tuple(round(x, 2) for x in load['load_average_after'])}; "

@@ -72,7 +72,7 @@ def _without_check_calls(source: str) -> str:
             and isinstance(node.value.func, ast.Name)
             and node.value.func.id == "check"
         ):
-            drop.update(range(node.lineno, node.end_lineno + 1))
+            drop.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     return "\n".join(line for number, line in enumerate(source.splitlines(), start=1) if number not in drop)
 
 
@@ -91,7 +91,7 @@ def _declared_exercises(source: str, where: str) -> list[Exercise]:
                 continue
             try:
                 arguments = dict(zip(("name", "points", "hint"), map(ast.literal_eval, decorator.args), strict=False))
-                arguments.update({k.arg: ast.literal_eval(k.value) for k in decorator.keywords})
+                arguments.update({str(k.arg): ast.literal_eval(k.value) for k in decorator.keywords})
                 found.append(Exercise(str(arguments["name"]), int(arguments["points"]), str(arguments["hint"])))
             except (ValueError, KeyError) as error:
                 raise ValueError(f"{where}: @exercise needs literal name, points and hint ({error})") from None

@@ -36,7 +36,7 @@ def _normal(heading: str) -> str:
 def exercise_places(notebook: nbformat.NotebookNode, exercises: Sequence[Exercise]) -> dict[str, Place]:
     """Find, from the submission's own structure, the cell after which each exercise is checked."""
     cells = notebook.cells
-    headings = {}
+    headings: dict[str, int] = {}
     for index, cell in enumerate(cells):
         if cell.cell_type == "markdown" and (found := EXERCISE_HEADING.search(cell.source)):
             headings.setdefault(_normal(found.group(1)), index)
@@ -82,7 +82,8 @@ def bound_names(source: str) -> dict[str, int]:
         tree = ast.parse("\n".join(kept))  # IPython's magics blanked, so the line numbers still match
     except SyntaxError:
         return {}
-    bound, pending = {}, list(tree.body)
+    bound: dict[str, int] = {}
+    pending: list[ast.AST] = list(tree.body)
     while pending:
         node = pending.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):

@@ -60,8 +60,8 @@ def feedback_markdown(outcome: Outcome, checks: Checks) -> str:
         "|---|---|---|",
     ]
     for exercise in checks.exercises:
-        result = "passed" if outcome.passed[exercise.name] else "failed"
-        lines.append(f"| {exercise.name} | {points[exercise.name]}/{exercise.points} | {result} |")
+        verdict = "passed" if outcome.passed[exercise.name] else "failed"
+        lines.append(f"| {exercise.name} | {points[exercise.name]}/{exercise.points} | {verdict} |")
     failures = [e for e in checks.exercises if not outcome.passed[e.name]]
     if failures:
         lines += ["", "## What to fix", ""]

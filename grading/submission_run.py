@@ -64,11 +64,14 @@ def describe(notebook: nbformat.NotebookNode, index: int, line: int | None = Non
 
 async def _responsive(client: NotebookClient, timeout: float) -> bool:
     """True when the kernel finishes a trivial request within ``timeout`` (the interrupt worked)."""
-    msg_id = client.kc.execute("None", silent=True, store_history=False)
+    kernel = client.kc
+    if kernel is None:
+        return False
+    msg_id = kernel.execute("None", silent=True, store_history=False)
     deadline = monotonic() + timeout
     while (left := deadline - monotonic()) > 0:
         try:
-            reply = await client.kc.shell_channel.get_msg(timeout=left)
+            reply = await kernel.shell_channel.get_msg(timeout=left)
         except Empty:
             return False
         if reply["parent_header"].get("msg_id") == msg_id:
@@ -197,8 +200,8 @@ def _killed_by_check(reason: str) -> dict:
 async def run_with_restarts(job: dict) -> dict:
     """Run ``job``'s notebook, again without each cell that kills or hangs the kernel; return the result dict."""
     notebook = nbformat.from_dict(job["notebook"])
-    log, skipped, failed_checks = Log(), {}, {}
-    where_it_stands, at_end, error = {}, {}, None
+    log, skipped, failed_checks = Log(), dict[int, str](), dict[int, dict]()
+    where_it_stands, at_end, error = dict[str, dict](), dict[str, dict](), None
     for _ in range(job["max_restarts"] + 1):
         log.errors = []  # what the last run saw
         try:

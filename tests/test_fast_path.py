@@ -216,8 +216,10 @@ def test_tensor_batches_explain_bad_input():
         hf.TensorBatches([[1.0], [2.0]], torch.zeros(2))
     with pytest.raises(TypeError, match="labels must be a torch.Tensor"):
         hf.TensorBatches(torch.zeros(2, 1), torch.tensor(1))
-    with pytest.raises(ValueError, match="batch_size must be a positive int, got True"):
+    with pytest.raises(TypeError, match="batch_size must be an int, got bool True"):
         hf.TensorBatches(torch.zeros(2, 1), torch.zeros(2), batch_size=True)
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+        hf.TensorBatches(torch.zeros(2, 1), torch.zeros(2), batch_size=0)
     with pytest.raises(ValueError, match="memory_format must be torch.contiguous_format or torch.channels_last"):
         hf.TensorBatches(torch.zeros(2, 1, 1, 1), torch.zeros(2), memory_format=torch.preserve_format)
     with pytest.raises(ValueError, match=r"needs 4-D image features \[N, C, H, W\], got shape \(2, 784\)"):

@@ -85,7 +85,7 @@ def test_ex1_wants_the_circles_and_the_right_slices(harness, circles):
     X, y = circles["X"], circles["y"]
     good = {"X": X, "y": y, "n_features": 2, "first_five_X": X[:5], "first_five_y": y[:5], "last_five_X": X[-5:]}
     assert run(harness, "ex1", **good) == (True, "passed")
-    passed, message = run(harness, "ex1", **{**good, "last_five_X": X[5:]})  # known defect 12
+    passed, message = run(harness, "ex1", **{**good, "last_five_X": X[5:]})  # source defect last-five-slice
     assert not passed and "`last_five_X` should have shape (5, 2), got (1995, 2)" in message
     noisier, _ = make_circles(2000, noise=0.1, random_state=42)
     passed, message = run(harness, "ex1", **{**good, "X": noisier})
@@ -128,7 +128,7 @@ def test_ex4_wants_bce_with_logits_and_sgd_at_0_1_over_model_0(harness):
     assert "learning rate should be 0.1, got 0.01" in run(harness, "ex4", **{**good, "optimizer": slow})[1]
     adam = torch.optim.Adam(model_0.parameters(), lr=0.1)
     assert "torch.optim.SGD, got Adam" in run(harness, "ex4", **{**good, "optimizer": adam})[1]
-    # known defect 14 of lesson 02: an optimizer built for another model
+    # source defect shared-optimizer: an optimizer built for another model
     other = torch.optim.SGD(two_linear_layers().parameters(), lr=0.1)
     assert "does not hold the parameters of `model_0`" in run(harness, "ex4", **{**good, "optimizer": other})[1]
 
@@ -147,7 +147,7 @@ def test_ex5_refuses_a_loss_averaged_over_the_wrong_count(harness, circles):
     plt.plot(acc_curve)
     good = {"model_0": model_0, "loss_curve": loss_curve, "acc_curve": acc_curve, "curves_fig": figure}
     assert run(harness, "ex5", **good) == (True, "passed")
-    # known defect 11: the sum of 50 batch means divided by 1569, the last batch's start index + 1
+    # source defect loss-over-last-index: the sum of 50 batch means divided by 1569, the last batch's start index + 1
     too_small = [value * 50 / 1569 for value in loss_curve]
     passed, message = run(harness, "ex5", **{**good, "loss_curve": too_small})
     assert not passed and "averaged over the right number" in message

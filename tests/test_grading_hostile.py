@@ -215,13 +215,13 @@ def crash(exercise: str) -> nbformat.NotebookNode:
 
 
 def mean_over_last_index() -> nbformat.NotebookNode:
-    """Known defect 11: the epoch loss divided by the last batch's start index, not the number of batches."""
+    """Source defect loss-over-last-index: the epoch's loss divided by the last batch's start index."""
     notebook = replace(solution(), "ex5", "loss_sum += loss.item() * len(y_batch)", "loss_sum += loss.item()")
     return replace(notebook, "ex5", "loss_curve.append(loss_sum / len(X_train))", "loss_curve.append(loss_sum / 1569)")
 
 
 def wrong_slice() -> nbformat.NotebookNode:
-    """Known defect 12: `X[5:]` under the title "last five"."""
+    """Source defect last-five-slice: `X[5:]` under the title "last five"."""
     return replace(solution(), "ex1", "last_five_X = X[-5:]", "last_five_X = X[5:]")
 
 
@@ -247,8 +247,8 @@ EXPECTED = {
     "plain_script.py": (set(EXERCISES), "not_a_notebook"),
     "folder/crash_ex5.ipynb": ({"ex5"}, "ok"),
     "folder/crash_ex6.ipynb": ({"ex6", "ex7", "ex8"}, "ok"),
-    "folder/defect_11_loss_average.ipynb": ({"ex5"}, "ok"),
-    "folder/defect_12_last_five.ipynb": ({"ex1"}, "ok"),
+    "folder/loss_over_last_index.ipynb": ({"ex5"}, "ok"),
+    "folder/last_five_slice.ipynb": ({"ex1"}, "ok"),
 }
 
 
@@ -310,8 +310,8 @@ def batch(tmp_path_factory):
         "print_warnings.ipynb": print_warnings(),
         "folder/crash_ex5.ipynb": crash("ex5"),
         "folder/crash_ex6.ipynb": crash("ex6"),
-        "folder/defect_11_loss_average.ipynb": mean_over_last_index(),
-        "folder/defect_12_last_five.ipynb": wrong_slice(),
+        "folder/loss_over_last_index.ipynb": mean_over_last_index(),
+        "folder/last_five_slice.ipynb": wrong_slice(),
     }
     for name, notebook in notebooks.items():
         nbformat.write(notebook, instructor / name)
@@ -379,7 +379,7 @@ def test_the_sandbox_cuts_the_network(batch):
 
 def test_feedback_says_what_failed_with_a_hint_and_no_solution(batch):
     feedback = batch["out"] / "feedback"
-    markdown = (feedback / next(p.name for p in feedback.glob("*defect_11*.md"))).read_text()
+    markdown = (feedback / next(p.name for p in feedback.glob("*loss_over_last_index*.md"))).read_text()
     assert "**Score: 8/9** (status: `ok`)" in markdown
     assert "| ex5 | 0/1 | failed |" in markdown and "the last value of `loss_curve`" in markdown
     assert "Hint:" in markdown and "TensorBatches(" not in markdown

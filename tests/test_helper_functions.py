@@ -189,6 +189,30 @@ def test_steps_reject_empty_data_and_bad_batches():
         hf.test_step(nn.Linear(2, 2), [torch.zeros(2, 2)], nn.CrossEntropyLoss())
 
 
+def test_a_loss_that_is_not_one_mean_per_batch_is_refused_at_the_first_batch():
+    class CountingBatches:
+        served = 0
+
+        def __iter__(self):
+            for _ in range(100):
+                self.served += 1
+                yield torch.zeros(4, 2), torch.zeros(4, dtype=torch.long)
+
+    model, per_sample = nn.Linear(2, 2), nn.CrossEntropyLoss(reduction="none")
+    for step in (
+        lambda data: hf.train_step(model, data, per_sample, torch.optim.SGD(model.parameters(), lr=0.1)),
+        lambda data: hf.test_step(model, data, per_sample),
+    ):
+        data = CountingBatches()
+        with pytest.raises(ValueError, match=r"one mean loss per batch \(reduction='mean'\), got shape \(4,\)"):
+            step(data)
+        assert data.served == 1
+
+
+def test_pytest_does_not_collect_the_test_step_helper():
+    assert hf.test_step.__test__ is False
+
+
 def test_steps_refuse_mismatched_label_shapes():
     model = FixedLogits(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
     data = [(torch.zeros(2, 2), torch.tensor([[0], [1]]))]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import socket
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 import torchvision
+from PIL import Image
 
 import helper_functions as hf
 
@@ -97,9 +99,15 @@ def test_default_root_is_the_course_data_folder(monkeypatch, tmp_path):
     assert roots == [str(tmp_path), str(tmp_path)]
 
 
-@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.2, True, "0.2"])
+@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.2])
 def test_test_fraction_must_be_strictly_between_0_and_1(fraction):
-    with pytest.raises(ValueError, match="test_fraction must be a number strictly between 0 and 1"):
+    with pytest.raises(ValueError, match="test_fraction must be strictly between 0 and 1"):
+        hf.load_mnist_digits(test_fraction=fraction)
+
+
+@pytest.mark.parametrize("fraction", [True, "0.2", None])
+def test_test_fraction_of_the_wrong_type_is_a_type_error(fraction):
+    with pytest.raises(TypeError, match="test_fraction must be a number, got"):
         hf.load_mnist_digits(test_fraction=fraction)
 
 
@@ -108,3 +116,59 @@ def test_bad_root_and_seed_types_are_refused():
         hf.load_mnist_digits(root=3)
     with pytest.raises(TypeError, match="seed must be an int, got float"):
         hf.load_mnist_digits(seed=4.2)
+
+
+# ---------------------------------------------------------------- upstream's image helpers
+def test_walk_through_dir_counts_folders_and_files_below_it(tmp_path, capsys):
+    for name in ("train/pizza/1.jpg", "train/pizza/2.jpg", "train/sushi/1.jpg", "test/pizza/1.jpg"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    contents = {
+        folder.relative_to(tmp_path).as_posix(): (dirs, files) for folder, dirs, files in hf.walk_through_dir(tmp_path)
+    }
+    assert contents == {
+        ".": (2, 0),
+        "train": (2, 0),
+        "train/pizza": (0, 2),
+        "train/sushi": (0, 1),
+        "test": (1, 0),
+        "test/pizza": (0, 1),
+    }
+    assert f"There are 0 directories and 2 files in '{tmp_path / 'train' / 'pizza'}'." in capsys.readouterr().out
+    with pytest.raises(ValueError, match="existing folder"):
+        hf.walk_through_dir(tmp_path / "missing")
+
+
+class Brightness(torch.nn.Module):
+    """Three logits from an image: dark, medium, bright (its mean pixel decides)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(10.0))
+
+    def forward(self, x):
+        mean = x.mean(dim=(1, 2, 3))  # [N]
+        return torch.stack([-mean, torch.zeros_like(mean), mean - 0.5], dim=1) * self.scale
+
+
+def test_pred_and_plot_image_predicts_shows_and_leaves_the_model_as_it_was(tmp_path):
+    path = tmp_path / "bright.png"
+    Image.new("RGB", (8, 8), (250, 250, 250)).save(path)
+    model = Brightness().train()
+    label, prob = hf.pred_and_plot_image(model, path, class_names=["dark", "medium", "bright"])
+    probs = torch.softmax(model(torch.full((1, 3, 8, 8), 250 / 255)), dim=1)[0]
+    assert label == 2 and prob == pytest.approx(probs.max().item())
+    ax = plt.gca()
+    assert ax.get_title() == f"Pred: bright | Prob: {prob:.3f}" and ax.images[0].get_array().shape == (8, 8, 3)
+    assert model.training and model.scale.device.type == "cpu"
+
+
+def test_pred_and_plot_image_refuses_a_missing_file_and_too_few_class_names(tmp_path):
+    with pytest.raises(ValueError, match="existing image file"):
+        hf.pred_and_plot_image(Brightness(), tmp_path / "missing.png")
+    Image.new("L", (4, 4), 255).save(tmp_path / "white.png")
+    with pytest.raises(ValueError, match="predicted class 2, but class_names has only 2 names"):
+        hf.pred_and_plot_image(Brightness(), tmp_path / "white.png", class_names=["dark", "medium"])
+    assert (
+        hf.pred_and_plot_image(Brightness(), tmp_path / "white.png", transform=lambda image: image * 0 + 0.25)[0] == 1
+    )

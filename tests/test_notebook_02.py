@@ -86,7 +86,7 @@ def test_exercise_notebook_runs_headless_and_asks_for_every_answer():
 
 # ---------------------------------------------------------------- facts about the masters
 def test_every_lesson_model_has_its_own_optimizer():
-    """Defect 14: model_1 was trained with model_0's optimizer, so it never trained."""
+    """Source defect shared-optimizer: model_1 was trained with model_0's optimizer, so it never trained."""
     pairs = re.findall(
         r"^(optimizer_\w+) = torch\.optim\.\w+\(params=(\w+)\.parameters\(\)",
         "\n".join(code_cells(REPO_ROOT / LESSON)),

@@ -68,7 +68,7 @@ def test_baseline_reaches_82_and_tinyvgg_88_percent(results_of):
 
 @pytest.mark.slow
 def test_relu_on_the_logits_is_what_sinks_model_1(results_of):
-    """Defect 5: the lesson says model 1 trails the baseline because of its last ReLU, and shows it."""
+    """Source defect relu-on-logits: model 1 trails the baseline because of its last ReLU, as the lesson shows."""
     results = results_of(LESSON)
     assert results["model_1_test_acc"] < results["model_0_test_acc"] - 2, results
     assert results["model_1_fixed_test_acc"] > results["model_1_test_acc"] + 2, results
@@ -151,10 +151,16 @@ def test_table_of_contents_matches_the_section_headings():
 
 def test_lesson_fixes_the_known_defects_it_could_copy():
     source = "\n".join(code_cells(REPO_ROOT / LESSON))
-    assert "squeeze(), dim=0" not in source and "softmax(y_logits, dim=1)" in source  # defect 6
-    assert "random.sample(range(len(test_data))" in source and "list(test_data)" not in source  # defect 8
-    assert "!pip" not in source and "except:" not in source and "mlxtend.__version__" not in source  # defect 9
-    assert "torch.load(" not in source and "load_model(" in source  # defect 7: the helper maps and is safe
+    assert "squeeze(), dim=0" not in source and "softmax(y_logits, dim=1)" in source  # source defect softmax-wrong-dim
+    assert (
+        "random.sample(range(len(test_data))" in source and "list(test_data)" not in source
+    )  # source defect random-sample-decodes-test-set
+    assert (
+        "!pip" not in source and "except:" not in source and "mlxtend.__version__" not in source
+    )  # source defect broken-version-check
+    assert (
+        "torch.load(" not in source and "load_model(" in source
+    )  # source defect load-without-map-location: the helper maps and is safe
 
 
 def test_exercises_do_not_leak_the_solutions():

@@ -218,3 +218,17 @@ def test_seeds_are_set_right_before_every_model_is_built(master):
             before = source[: match.start()]
             assert "set_seeds(" in before, f"{match.group(1)} is built without set_seeds() before it in its cell"
     assert built, f"no model construction found in {master.name}"
+
+
+# ---------------------------------------------------------------- one home for each fact
+def test_every_source_defect_cited_is_listed_once_in_the_defects_document():
+    document = (REPO_ROOT / "docs" / "source-defects.md").read_text()
+    listed = re.findall(r'<a id="([a-z0-9-]+)"></a>`\1`', document)
+    assert len(listed) == len(set(listed)) == 17
+    sources = [
+        path
+        for folder in ("helper_functions.py", "tests", "bench", "grading", "tools")
+        for path in ([REPO_ROOT / folder] if folder.endswith(".py") else (REPO_ROOT / folder).rglob("*.py"))
+    ]
+    cited = {name for path in sources for name in re.findall(r"source defect ([a-z0-9-]+)", path.read_text())}
+    assert cited and cited <= set(listed), f"cited but not listed: {sorted(cited - set(listed))}"

@@ -36,6 +36,7 @@ def notebook_masters(root: Path = REPO_ROOT) -> list[Path]:
 
 
 def cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What a student sees of each cell: its type, its source and its tags (outputs and ids aside)."""
     return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in notebook.cells]
 
 

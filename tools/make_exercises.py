@@ -34,7 +34,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from tools.check_notebooks import with_stable_ids
+from tools.check_notebooks import cells, with_stable_ids
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
@@ -136,13 +136,8 @@ def render(master: Path) -> dict[Path, str]:
 def _same_notebook(generated: str, committed: str, suffix: str) -> bool:
     if suffix == ".py":
         return generated == committed
-
     # .ipynb: compare what a student sees (cell types, sources, tags), not JSON formatting
-    def cells(text: str) -> list[tuple[str, str, tuple[str, ...]]]:
-        nb = nbformat.reads(text, as_version=4)
-        return [(c.cell_type, c.source, tuple(c.metadata.get("tags", []))) for c in nb.cells]
-
-    return cells(generated) == cells(committed)
+    return cells(nbformat.reads(generated, as_version=4)) == cells(nbformat.reads(committed, as_version=4))
 
 
 def main(argv: list[str] | None = None) -> int:

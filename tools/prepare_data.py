@@ -28,6 +28,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from helper_functions import data_dir
@@ -117,9 +118,9 @@ def find_source(
     env: dict[str, str] | None = None, debian_dir: Path = DEBIAN_DIR, allow_apt: bool = True
 ) -> Path | None:
     """Return a folder holding the four ``.gz`` files, or None."""
-    env = os.environ if env is None else env
-    if env.get("FASHION_MNIST_DIR"):
-        folder = Path(env["FASHION_MNIST_DIR"])
+    environment: Mapping[str, str] = os.environ if env is None else env
+    if environment.get("FASHION_MNIST_DIR"):
+        folder = Path(environment["FASHION_MNIST_DIR"])
         if not _has_all(folder):
             missing = [f"{name}.gz" for name in FILES if not (folder / f"{name}.gz").is_file()]
             raise DataPreparationError(f"FASHION_MNIST_DIR={folder} lacks {', '.join(missing)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,13 +39,18 @@ def execute(path: Path, out_dir: Path, cell_timeout: int = 900) -> tuple[Path, f
     client = NotebookClient(
         notebook, timeout=cell_timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
+    client.km = client.create_kernel_manager()
+    # local sockets instead of TCP ports: nothing else can connect, and ipykernel has no warning to print
+    client.km.transport = "ipc"
     start = time.perf_counter()
-    try:
-        client.execute()
-    finally:
-        target = out_dir / path.parent.name / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
+    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+        client.km.ip = str(Path(sockets) / "kernel")
+        try:
+            client.execute()
+        finally:
+            target = out_dir / path.parent.name / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, target)
     return target, time.perf_counter() - start
 
 
