@@ -101,8 +101,8 @@ import torch
 from matplotlib.collections import PathCollection
 from matplotlib.contour import ContourSet
 
-EXERCISES = {}  # name -> {"points": int, "hint": str, "check": function(namespace)}
-_WHERE_IT_STANDS = {}  # name -> (its result when check(name) ran, {variable: the object the check read})
+EXERCISES: dict = {}  # name -> {"points": int, "hint": str, "check": function(namespace)}
+_WHERE_IT_STANDS: dict = {}  # name -> (its result when check(name) ran, {variable: the object the check read})
 
 
 def exercise(name, points, hint):
