@@ -232,3 +232,28 @@ def test_every_source_defect_cited_is_listed_once_in_the_defects_document():
     ]
     cited = {name for path in sources for name in re.findall(r"source defect ([a-z0-9-]+)", path.read_text())}
     assert cited and cited <= set(listed), f"cited but not listed: {sorted(cited - set(listed))}"
+
+
+# ---------------------------------------------------------------- the notebook runner and the coverage floors
+def test_run_notebooks_executes_a_notebook_and_reports_a_failing_one(tmp_path, capsys):
+    from tools import run_notebooks
+
+    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]), good)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), bad)
+    assert run_notebooks.main([str(good), str(bad), "--out", str(tmp_path / "out")]) == 1
+    executed = nbformat.read(tmp_path / "out" / tmp_path.name / "good.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
+    shown = capsys.readouterr()
+    assert "ok " in shown.out and "FAILED" in shown.err and "ZeroDivisionError" in shown.err
+
+
+def test_coverage_floors_fail_a_part_below_its_floor(tmp_path, monkeypatch, capsys):
+    from tools import coverage_floors
+
+    monkeypatch.setattr(coverage_floors, "measured", lambda: {part: 100.0 for part in coverage_floors.FLOORS})
+    assert coverage_floors.main() == 0
+    low = dict.fromkeys(coverage_floors.FLOORS, 100.0) | {"grading/": 1.0}
+    monkeypatch.setattr(coverage_floors, "measured", lambda: low)
+    assert coverage_floors.main() == 1
+    assert "grading/                 1.0% (floor" in capsys.readouterr().out
