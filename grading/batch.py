@@ -10,6 +10,7 @@ the checks taken from the course's master.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,9 +27,10 @@ from pathlib import Path
 
 import nbformat
 
-from grading import sandbox
+from grading import cgroups, sandbox, store
 from grading.checks import REPO_ROOT, Checks
 from grading.places import Place, exercise_places
+from grading.reports import write_class_files, write_feedback
 from grading.results import CheckResult, Outcome, cell_errors, graded_results, run_notes, status_of
 from grading.sandbox import Limits
 from grading.submission_run import CHECK_CELL_SLACK, RESULT_MARK
@@ -46,6 +49,56 @@ class Settings:
     max_restarts: int = 3  # reruns after a cell kills or hangs the kernel
     sandbox: str = "auto"  # auto, bwrap or none
     limits: Limits = field(default_factory=Limits)
+    caps: cgroups.Caps = field(default_factory=cgroups.Caps)  # all of a submission's processes together
+    use_cgroups: bool = True  # where the grader may create control groups
+
+    def affecting_points(self) -> dict:
+        """The settings a submission's points can depend on (the fingerprint of a stored result has them)."""
+        return {key: value for key, value in asdict(self).items() if key != "use_cgroups"}
+
+
+class ClassRun:
+    """One grading of a class: the submissions' processes now running, and a way to stop them all."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._running: set[subprocess.Popen] = set()
+        self._stopped: set[int] = set()
+        self._lock = threading.Lock()
+
+    def started(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            self._running.add(process)
+            if self.stopping.is_set():
+                self._kill(process)
+
+    def finished(self, process: subprocess.Popen) -> bool:
+        """Forget ``process``; True when it was stopped by ``stop`` rather than finishing."""
+        with self._lock:
+            self._running.discard(process)
+            return process.pid in self._stopped
+
+    def stop(self) -> None:
+        """Start no more submissions and kill those running now (their results are not kept)."""
+        self.stopping.set()
+        with self._lock:
+            for process in self._running:
+                self._kill(process)
+
+    def _kill(self, process: subprocess.Popen) -> None:
+        self._stopped.add(process.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass
+class ClassResult:
+    """What a grading of a class did: the outcomes known now (in submission order) and how they came."""
+
+    outcomes: list[Outcome]
+    reused: int
+    graded: int
+    stopped: bool
 
 
 def _command() -> list[str]:
@@ -82,6 +135,10 @@ def _job(notebook: nbformat.NotebookNode, checks: Checks, places: dict[str, Plac
     }
 
 
+class _Stopped(Exception):
+    """The class run was stopped while this submission ran: it has no result to keep."""
+
+
 class _RunFailed(Exception):
     """The submission's run gave no result: ``status`` and ``note`` say why, for the feedback."""
 
@@ -90,11 +147,13 @@ class _RunFailed(Exception):
         self.status, self.note, self.grader_error = status, note, grader_error
 
 
-def _run_sandboxed(job: dict, folder: Path, mode: str, settings: Settings, hide: Sequence[Path]) -> dict:
-    """Run the job in the sandbox; return the run's result dict, or raise ``_RunFailed``."""
+def _run_sandboxed(
+    job: dict, folder: Path, command: list[str], settings: Settings, run: ClassRun | None = None
+) -> dict:
+    """Run the job (``command`` is the sandboxed run); return the run's result dict, or raise ``_RunFailed``."""
     work, home, tmp = folder / "work", folder / "home", folder / "tmp"
     process = subprocess.Popen(
-        sandbox.command(_command(), folder, work, mode, settings.limits, hide),
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -102,12 +161,18 @@ def _run_sandboxed(job: dict, folder: Path, mode: str, settings: Settings, hide:
         env=sandbox.worker_environment(home, tmp),
         start_new_session=True,
     )
+    if run is not None:
+        run.started(process)
     try:
         stdout, stderr = process.communicate(json.dumps(job).encode(), timeout=settings.timeout + KILL_GRACE)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise _RunFailed("timeout", f"The whole run took longer than {settings.timeout:g} s and was stopped.") from None
+    finally:
+        stopped = run is not None and run.finished(process)
+    if stopped:
+        raise _Stopped
     lines = [line for line in stdout.decode(errors="replace").splitlines() if line.startswith(RESULT_MARK)]
     try:
         result = json.loads(lines[-1][len(RESULT_MARK) :])  # the run's own line is the last one
@@ -119,10 +184,34 @@ def _run_sandboxed(job: dict, folder: Path, mode: str, settings: Settings, hide:
     return result
 
 
+def _cap_notes(events: dict[str, int], caps: cgroups.Caps) -> list[str]:
+    notes = []
+    if events.get("processes_refused"):
+        notes.append(
+            f"Reached the cap of {caps.processes} processes at once: {events['processes_refused']} attempts "
+            "to start another were refused."
+        )
+    if events.get("killed_for_memory"):
+        notes.append(
+            f"Reached the cap of {caps.memory_bytes / 2**30:g} GiB of memory for all its processes together: "
+            f"{events['killed_for_memory']} of them were killed."
+        )
+    return notes
+
+
 def grade_submission(
-    submission: Submission, checks: Checks, settings: Settings, mode: str, hide: Sequence[Path] = ()
-) -> Outcome:
-    """Grade one submission in its own temporary folder and sandbox; never raises for a student's fault."""
+    submission: Submission,
+    checks: Checks,
+    settings: Settings,
+    mode: str,
+    hide: Sequence[Path] = (),
+    run: ClassRun | None = None,
+    layout: cgroups.Layout | None = None,
+) -> Outcome | None:
+    """Grade one submission in its own folder, sandbox and control group; never raises for a student's fault.
+
+    Returns None when ``run`` was stopped while the submission ran: there is no result to keep.
+    """
     start = time.monotonic()
 
     def outcome(status: str, results: dict | None = None, notes=(), errors=(), grader_error=None) -> Outcome:
@@ -135,49 +224,118 @@ def grade_submission(
         return outcome("not_a_notebook", notes=[str(reason)])
     places = exercise_places(notebook, checks.exercises)
     folder = Path(tempfile.mkdtemp(prefix="grading-"))
+    group = cgroups.Group.create(layout, f"{os.getpid()}-{submission.slug}", settings.caps) if layout else None
+    events: dict[str, int] = {}
     try:
         for part in ("work", "home", "tmp"):
             (folder / part).mkdir()
         shutil.copy2(REPO_ROOT / "helper_functions.py", folder / "work" / "helper_functions.py")
         nbformat.write(notebook, folder / "work" / f"{submission.path.stem}.ipynb")
-        result = _run_sandboxed(_job(notebook, checks, places, folder / "work", settings), folder, mode, settings, hide)
+        command = sandbox.command(_command(), folder, folder / "work", mode, settings.limits, hide)
+        job = _job(notebook, checks, places, folder / "work", settings)
+        job["pids_events"] = str(group.pids_folder / "pids.events") if group else None
+        result = _run_sandboxed(job, folder, group.command(command) if group else command, settings, run)
+    except _Stopped:
+        return None
     except _RunFailed as failed:
         return outcome(failed.status, notes=[failed.note] if failed.note else [], grader_error=failed.grader_error)
     finally:
+        if group is not None:
+            events = group.events()
+            group.release()
         shutil.rmtree(folder, ignore_errors=True)
     results, place_notes = graded_results(notebook, checks, places, result)
-    notes = run_notes(result, settings.cell_timeout, settings.timeout) + place_notes
+    notes = run_notes(result, settings.cell_timeout, settings.timeout) + _cap_notes(events, settings.caps) + place_notes
     return outcome(status_of(result), results, notes, cell_errors(notebook, checks, result.get("errors", [])))
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _isolation(settings: Settings) -> tuple[str, cgroups.Layout | None]:
+    """The sandbox mode and the cgroup layout to use, warning once about each that is missing."""
+    mode = sandbox.resolve_mode(settings.sandbox)
+    if mode == "none" and settings.sandbox == "auto":
+        _warn(
+            "bubblewrap (bwrap) is not available, so submissions run without a sandbox: in a temporary "
+            "folder, with memory, CPU and file-size limits, but able to read and write what this user can "
+            "and to reach the network. Install it with `apt-get install bubblewrap`."
+        )
+    layout = None
+    if settings.use_cgroups:
+        layout, why = cgroups.available()
+        if layout is None:
+            _warn(
+                f"control groups cannot be used ({why}), so a submission's processes and memory are not "
+                "capped together: each process keeps its own limits."
+            )
+        else:
+            cgroups.remove_orphans(layout)
+    return mode, layout
+
+
+def _fingerprint(submission: Submission, checks: Checks, settings: dict) -> str:
+    try:
+        return store.fingerprint(submission, checks, settings)
+    except OSError as error:  # an unreadable file: grade it again every time, and say why then
+        return f"unreadable: {error}"
 
 
 def grade_submissions(
     checks: Checks,
     submissions: list[Submission],
     settings: Settings,
+    out: Path,
     jobs: int = 1,
+    force: bool = False,
     progress: Callable[[Outcome], None] | None = None,
-) -> list[Outcome]:
-    """Grade ``submissions`` with ``jobs`` at a time; return their outcomes in the same order."""
-    mode = sandbox.resolve_mode(settings.sandbox)
-    if mode == "none" and settings.sandbox == "auto":
-        print(
-            "warning: bubblewrap (bwrap) is not available, so submissions run without a sandbox: in a "
-            "temporary folder, with memory, CPU and file-size limits, but able to read and write what this "
-            "user can and to reach the network. Install it with `apt-get install bubblewrap`.",
-            file=sys.stderr,
-        )
+    run: ClassRun | None = None,
+) -> ClassResult:
+    """Grade ``submissions`` with ``jobs`` at a time, reusing the outcomes stored in ``out`` that still hold.
+
+    Each outcome is stored, with its feedback, as soon as it is known, and ``grades.csv`` and
+    ``results.json`` are rewritten; ``force`` grades everything again. ``run.stop()`` (from a
+    signal handler, say) starts no more submissions and kills those running.
+    """
+    run = run or ClassRun()
+    mode, layout = _isolation(settings)
+    key_settings = settings.affecting_points() | {"sandbox": mode, "cgroups": layout is not None}
+    keys = {submission.slug: _fingerprint(submission, checks, key_settings) for submission in submissions}
+    known: dict[str, Outcome] = {}
+    for submission in submissions:
+        stored = None if force else store.load(out, submission, keys[submission.slug])
+        if stored is not None:
+            known[submission.slug] = stored
+    reused = len(known)
+    lock = threading.Lock()
+
+    def in_order() -> list[Outcome]:
+        return [known[submission.slug] for submission in submissions if submission.slug in known]
+
+    write_class_files(in_order(), checks, out)
     # what a submission must not read: the masters (they hold the solutions) and the other submissions
     hide = sandbox.folders_to_hide(
         [checks.master.parent, *(submission.path.parent for submission in submissions)],
         keep=[REPO_ROOT / "grading", REPO_ROOT / "helper_functions.py", Path(sys.prefix), Path(sys.base_prefix)],
     )
 
-    def grade(submission: Submission) -> Outcome:
-        outcome = grade_submission(submission, checks, settings, mode, hide)
+    def grade(submission: Submission) -> None:
+        if run.stopping.is_set():
+            return
+        outcome = grade_submission(submission, checks, settings, mode, hide, run, layout)
+        if outcome is None:
+            return
+        with lock:
+            store.save(out, outcome, keys[submission.slug])
+            write_feedback(outcome, checks, out)
+            known[submission.slug] = outcome
+            write_class_files(in_order(), checks, out)
         if progress is not None:
             progress(outcome)
-        return outcome
 
+    pending = [submission for submission in submissions if submission.slug not in known]
     # without bubblewrap's PID namespace, processes a submission leaves behind are reaped here
     with sandbox.reaping_strays(), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(grade, submissions))
+        list(pool.map(grade, pending))
+    return ClassResult(in_order(), reused, len(known) - reused, run.stopping.is_set())

@@ -7,13 +7,17 @@ Run::
     python -m grading list
 
 ``grade`` takes ``.ipynb`` files, ``py:percent`` ``.py`` files and folders of them, and
-writes ``grades.csv``, ``results.json`` (Gradescope's format) and ``feedback/`` (a JSON
-and a Markdown file per submission) into DIR. ``--sandbox`` (default ``auto``, or the
-``GRADING_SANDBOX`` variable) picks bubblewrap when it works here and falls back to
-resource limits only, with a warning.
+writes into DIR, as each submission is graded: ``results/`` (each outcome, for resuming),
+``feedback/`` (a JSON and a Markdown file per submission), ``grades.csv`` and
+``results.json`` (Gradescope's format); at the end ``summary.json`` and ``report.html``.
+Running the same command again grades only what is missing or changed (``--force``: all).
+``--sandbox`` (default ``auto``, or the ``GRADING_SANDBOX`` variable) picks bubblewrap when
+it works here and falls back to resource limits only, with a warning; control groups cap
+each submission's processes and memory together where the grader may create them.
 
 Exit status: 0 when every submission was graded, whatever the students scored; 1 when
-the grader itself failed; 2 for a usage error (unknown assignment, missing path).
+the grader itself failed; 2 for a usage error (unknown assignment, missing path); 128 + the
+signal's number when SIGINT or SIGTERM stopped it (what was graded is kept).
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import time
 from pathlib import Path
 
-from grading import sandbox
-from grading.batch import Settings, grade_submissions
+from grading import cgroups, sandbox
+from grading.batch import ClassRun, Settings, grade_submissions
 from grading.checks import ASSIGNMENTS, Checks, load_checks
-from grading.reports import write_reports
+from grading.class_report import summarise, write_class_report
 from grading.results import Outcome
 from grading.submissions import find_submissions
 
@@ -72,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--memory", type=parse_size, default=limits.memory_bytes, help="address space per process (default 8G)"
     )
+    caps = cgroups.Caps()
+    grade.add_argument(
+        "--memory-total",
+        type=parse_size,
+        default=caps.memory_bytes,
+        help="memory of all a submission's processes together, where cgroups work (default 4G)",
+    )
+    grade.add_argument(
+        "--processes",
+        type=int,
+        default=caps.processes,
+        help=f"processes a submission may run at once, where cgroups work (default {caps.processes})",
+    )
+    grade.add_argument("--force", action="store_true", help="grade every submission again, reusing nothing")
     grade.add_argument(
         "--sandbox",
         choices=sandbox.SANDBOX_MODES,
@@ -127,17 +147,53 @@ def main(argv: list[str] | None = None) -> int:
         check_timeout=args.check_timeout,
         sandbox=args.sandbox,
         limits=sandbox.Limits(memory_bytes=args.memory),
+        caps=cgroups.Caps(processes=args.processes, memory_bytes=args.memory_total),
     )
+    run, stopped_by = ClassRun(), []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
+        print(f"\n{signal.Signals(signum).name}: stopping; what is graded is kept", file=sys.stderr, flush=True)
+        run.stop()
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    start = time.monotonic()
     try:
-        outcomes = grade_submissions(
-            checks, submissions, settings, jobs=args.jobs, progress=lambda o: _print_progress(o, checks)
+        graded = grade_submissions(
+            checks,
+            submissions,
+            settings,
+            args.out,
+            jobs=args.jobs,
+            force=args.force,
+            progress=lambda o: _print_progress(o, checks),
+            run=run,
         )
     except RuntimeError as error:  # --sandbox bwrap where bubblewrap cannot work
         print(f"error: {error}", file=sys.stderr)
         return 1
-    write_reports(outcomes, checks, args.out)
-    print(f"wrote {args.out / 'grades.csv'}, {args.out / 'results.json'} and {args.out / 'feedback'}/")
-    failures = [outcome for outcome in outcomes if outcome.grader_error]
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    summary = summarise(
+        graded.outcomes,
+        checks,
+        len(submissions),
+        reused=graded.reused,
+        graded_now=graded.graded,
+        stopped=graded.stopped,
+        wall_seconds=round(time.monotonic() - start, 1),
+        jobs=args.jobs,
+    )
+    write_class_report(summary, args.out)
+    print(
+        f"{len(graded.outcomes)} of {len(submissions)} graded ({graded.reused} reused, {graded.graded} graded now); "
+        f"wrote {args.out / 'grades.csv'}, {args.out / 'report.html'} and {args.out / 'feedback'}/"
+    )
+    if stopped_by:
+        print("stopped before the end: run the same command again to grade the rest", file=sys.stderr)
+        return 128 + stopped_by[0]
+    failures = [outcome for outcome in graded.outcomes if outcome.grader_error]
     for outcome in failures:
         print(f"grader failure on {outcome.submission.label}:\n{outcome.grader_error}", file=sys.stderr)
     return 1 if failures else 0

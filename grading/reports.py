@@ -1,13 +1,18 @@
-"""Write a class's results: ``grades.csv``, per-submission feedback (JSON and Markdown), ``results.json``."""
+"""Write a class's results: ``grades.csv``, per-submission feedback (JSON and Markdown), ``results.json``.
+
+Every file is written atomically, so a grader stopped at any moment leaves whole files.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 from grading.checks import Checks
 from grading.results import CheckResult, Outcome
+from grading.store import write_atomically
 
 
 def _points(outcome: Outcome, checks: Checks) -> dict[str, int]:
@@ -76,23 +81,25 @@ def feedback_markdown(outcome: Outcome, checks: Checks) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_reports(outcomes: list[Outcome], checks: Checks, out: Path) -> None:
-    """Write ``grades.csv``, ``feedback/<slug>.json`` and ``.md``, and ``results.json`` into ``out``."""
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
+def write_feedback(outcome: Outcome, checks: Checks, out: Path) -> None:
+    """Write ``feedback/<slug>.json`` (Gradescope's format) and ``feedback/<slug>.md`` for one submission."""
+    slug = outcome.submission.slug
+    write_atomically(out / "feedback" / f"{slug}.json", json.dumps(gradescope_result(outcome, checks), indent=2) + "\n")
+    write_atomically(out / "feedback" / f"{slug}.md", feedback_markdown(outcome, checks))
+
+
+def write_class_files(outcomes: list[Outcome], checks: Checks, out: Path) -> None:
+    """Write ``grades.csv`` and ``results.json`` for the outcomes known so far, each atomically."""
     names = [exercise.name for exercise in checks.exercises]
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as sheet:
-        writer = csv.writer(sheet)
-        writer.writerow(["submission", *names, "total", "max", "status"])
-        for outcome in outcomes:
-            points = _points(outcome, checks)
-            writer.writerow(
-                [outcome.submission.label, *points.values(), sum(points.values()), checks.max_points, outcome.status]
-            )
-    results = []
+    sheet = io.StringIO()
+    writer = csv.writer(sheet)
+    writer.writerow(["submission", *names, "total", "max", "status"])
     for outcome in outcomes:
-        result = gradescope_result(outcome, checks)
-        results.append(result)
-        (out / "feedback" / f"{outcome.submission.slug}.json").write_text(json.dumps(result, indent=2) + "\n")
-        (out / "feedback" / f"{outcome.submission.slug}.md").write_text(feedback_markdown(outcome, checks))
+        points = _points(outcome, checks)
+        writer.writerow(
+            [outcome.submission.label, *points.values(), sum(points.values()), checks.max_points, outcome.status]
+        )
+    write_atomically(out / "grades.csv", sheet.getvalue())
+    results = [gradescope_result(outcome, checks) for outcome in outcomes]
     # Gradescope grades one submission per run: then results.json is that submission's result.
-    (out / "results.json").write_text(json.dumps(results[0] if len(results) == 1 else results, indent=2) + "\n")
+    write_atomically(out / "results.json", json.dumps(results[0] if len(results) == 1 else results, indent=2) + "\n")

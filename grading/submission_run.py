@@ -29,6 +29,7 @@ import subprocess
 import sys
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from queue import Empty
 from time import monotonic
 
@@ -113,6 +114,7 @@ class _Run:
             self.work.cells[index].source = f"raise RuntimeError({'the grader skipped this cell: it ' + reason!r})"
         self.job, self.log, self.skipped, self.failed_checks = job, log, skipped, failed_checks
         self.timed_out: set[int] = set()
+        self.capped: list[int] = []  # cells during which the control group refused to start a process
         self.cell_limit = job["cell_timeout"]
         self.deadline = monotonic() + job["cell_budget"]
         self.client = NotebookClient(
@@ -134,13 +136,32 @@ class _Run:
         if execute_reply and execute_reply.get("content", {}).get("ename") == TIMEOUT_ENAME:
             self.timed_out.add(cell_index)
 
+    def _refusals(self) -> int:
+        """How many process starts the submission's control group has refused so far (0 without one)."""
+        try:
+            events = Path(self.job["pids_events"]).read_text().split()
+            return int(events[events.index("max") + 1])
+        except (KeyError, TypeError, OSError, ValueError):
+            return 0
+
+    def _culprit(self, index: int) -> tuple[int, str]:
+        """The cell to leave out when the kernel broke in cell ``index``, and what it did."""
+        if self.capped:  # its processes starved the kernel of process slots: blame the cell that started them
+            return self.capped[0], "filled the cap of processes and so broke the kernel"
+        return index, "stopped the kernel"
+
     async def _run_student_cell(self, index: int) -> None:
         cell = self.work.cells[index]
+        refused_before = self._refusals()
         try:
             await self.client.async_execute_cell(cell, index)
-        except DeadKernelError:
-            self.log.kernel_deaths.append(describe(self.work, index))
-            raise _Restart(index, "stopped the kernel") from None
+        except Exception as error:  # the kernel died, or its messages broke (a starved or forked kernel)
+            culprit, reason = self._culprit(index)
+            what = "" if isinstance(error, DeadKernelError) else ", which broke the kernel's messages"
+            self.log.kernel_deaths.append(f"{describe(self.work, index)}{what}")
+            raise _Restart(culprit, reason) from None
+        if self._refusals() > refused_before:
+            self.capped.append(index)
         if index not in self.skipped:
             self.log.errors.extend(_errors(cell, index))
         if index in self.timed_out:
@@ -208,6 +229,7 @@ async def run_with_restarts(job: dict) -> dict:
             where_it_stands, at_end = await _Run(notebook, job, log, skipped, failed_checks).run()
             break
         except _Restart as restart:
+            kill_descendants()  # what the broken run started (forked copies of its kernel, say) goes with it
             if restart.check:
                 failed_checks[restart.index] = _killed_by_check(restart.reason)
             else:

@@ -8,6 +8,7 @@ gets a run of its own.
 
 from __future__ import annotations
 
+import collections
 import csv
 import json
 import os
@@ -22,7 +23,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from browser_harness import chromium, screenshot
 
+from grading.cgroups import available
 from grading.sandbox import bwrap_works
 
 pytestmark = pytest.mark.slow
@@ -32,6 +35,7 @@ SOLUTION = REPO_ROOT / "solutions" / "assignment_06_classification.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / "assignment_06_classification.ipynb"
 EXERCISES = [f"ex{n}" for n in range(1, 10)]
 CELL_TIMEOUT = 20  # seconds; the slowest solution cell takes about 3 s on an idle machine
+CGROUPS = available()[0] is not None
 
 # A unique line of each exercise's solution cell, to find the cell in the notebook.
 ANCHORS = {
@@ -199,6 +203,35 @@ def hog_memory() -> nbformat.NotebookNode:
     return prepend(notebook, "ex9", "hoard = [bytearray(2**28) for _ in range(200)]")
 
 
+def fork_until_refused() -> nbformat.NotebookNode:
+    """A cell that forks until the system refuses, and leaves its children running a while."""
+    code = """\
+import os, time
+children = []
+try:
+    while True:
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(5)
+            os._exit(0)
+        children.append(pid)
+except OSError as error:
+    print(f"fork refused after {len(children)} children: {error}")
+"""
+    return insert_after(solution(), "ex1", code)
+
+
+def twenty_hogs() -> nbformat.NotebookNode:
+    """A cell that starts 20 processes of 500 MB each: 10 GB in all, every process within its own limit."""
+    code = """\
+import subprocess, sys
+hog = "import time; memory = bytearray(500 * 2**20); time.sleep(3)"
+hogs = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(20)]
+print("exit codes:", [process.wait() for process in hogs])
+"""
+    return insert_after(solution(), "ex2", code)
+
+
 def print_warnings() -> nbformat.NotebookNode:
     code = """\
 import logging, sys, warnings
@@ -242,6 +275,9 @@ EXPECTED = {
     "redefine_checks.ipynb": ({"ex7"}, "ok"),
     "hog_memory.ipynb": ({"ex9"}, "ok"),
     "print_warnings.ipynb": (set(), "ok"),
+    # contained by the control group (or, without one, replaced by the solution): nothing is lost but that cell
+    "fork_until_refused.ipynb": (set(), {"ok", "kernel_died"}),
+    "twenty_hogs.ipynb": (set(), {"ok", "kernel_died"}),
     "not_a_notebook.ipynb": (set(EXERCISES), "not_a_notebook"),
     "empty.ipynb": (set(EXERCISES), "not_a_notebook"),
     "plain_script.py": (set(EXERCISES), "not_a_notebook"),
@@ -308,6 +344,9 @@ def batch(tmp_path_factory):
         "redefine_checks.ipynb": redefine_checks(),
         "hog_memory.ipynb": hog_memory(),
         "print_warnings.ipynb": print_warnings(),
+        # without control groups nothing caps these two, so they are replaced by the solution
+        "fork_until_refused.ipynb": fork_until_refused() if CGROUPS else solution(),
+        "twenty_hogs.ipynb": twenty_hogs() if CGROUPS else solution(),
         "folder/crash_ex5.ipynb": crash("ex5"),
         "folder/crash_ex6.ipynb": crash("ex6"),
         "folder/loss_over_last_index.ipynb": mean_over_last_index(),
@@ -359,7 +398,7 @@ def test_the_grader_exits_0_and_grades_every_submission(batch):
 def test_each_submission_gets_the_points_it_earned_and_the_right_status(batch, name):
     failed, status = EXPECTED[name]
     row = batch["rows"][name]
-    assert row["status"] == status, row
+    assert row["status"] in ({status} if isinstance(status, str) else status), row
     assert {exercise for exercise in EXERCISES if row[exercise] == "0"} == failed, row
     assert int(row["total"]) == 9 - len(failed) and row["max"] == "9"
 
@@ -369,7 +408,8 @@ def test_no_file_outside_the_submissions_own_folder_changed(batch):
     assert [p.name for p in batch["tmp_root"].iterdir()] == ["sentinel.txt"]  # grader cleaned up its folders
     assert (batch["tmp_root"] / "sentinel.txt").read_text() == "outside every submission's folder"
     assert not (REPO_ROOT / "build" / "escaped-from-a-submission.txt").exists()
-    assert sorted(p.name for p in batch["out"].iterdir()) == ["feedback", "grades.csv", "results.json"]
+    expected = ["feedback", "grades.csv", "report.html", "results", "results.json", "summary.json"]
+    assert sorted(p.name for p in batch["out"].iterdir()) == expected
 
 
 @pytest.mark.skipif(not bwrap_works(), reason="without bubblewrap the grader cannot cut the network")
@@ -395,6 +435,47 @@ def test_results_json_holds_one_gradescope_result_per_submission(batch):
     by_name = {Path(r["extra_data"]["submission"]).name: r for r in results}
     assert by_name["solution.ipynb"]["score"] == 9
     assert [t["max_score"] for t in by_name["solution.ipynb"]["tests"]] == [1] * 9
+
+
+@pytest.mark.skipif(not CGROUPS, reason="without control groups nothing caps processes or memory together")
+def test_the_caps_held_and_the_feedback_says_so(batch):
+    feedback = batch["out"] / "feedback"
+    forks = next(feedback.glob("*fork_until_refused*.md")).read_text()
+    hogs = next(feedback.glob("*twenty_hogs*.md")).read_text()
+    assert "Reached the cap of 256 processes at once" in forks and "**Score: 9/9**" in forks
+    assert "Reached the cap of 4 GiB of memory for all its processes together" in hogs and "**Score: 9/9**" in hogs
+    assert batch["rows"]["solution.ipynb"]["total"] == "9"  # graded beside them, unaffected
+
+
+def test_the_class_report_matches_the_grade_sheet_and_renders(batch, tmp_path):
+    summary = json.loads((batch["out"] / "summary.json").read_text())
+    rows = list(batch["rows"].values())
+    totals = [int(row["total"]) for row in rows]
+    assert summary["complete"] and summary["graded"] == summary["submissions"] == len(rows)
+    assert summary["totals"]["histogram"] == {str(score): totals.count(score) for score in range(10)}
+    for exercise in EXERCISES:
+        passed = [row[exercise] == "1" for row in rows]
+        assert summary["pass_rate"][exercise] == pytest.approx(sum(passed) / len(rows))
+        assert sum(failure["count"] for failure in summary["failures"][exercise]) <= passed.count(False)
+    assert summary["statuses"] == dict(collections.Counter(row["status"] for row in rows))
+    results = json.loads((batch["out"] / "results.json").read_text())
+    assert summary["slowest"][0]["seconds"] == max(result["extra_data"]["seconds"] for result in results)
+    untouched = [failure for failure in summary["failures"]["ex1"] if failure["part"] == "`X`"]
+    assert (
+        untouched
+        and untouched[0]["message"] == "`X` is not defined: the exercise cell must create it (did the cell run?)"
+    )
+    with chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto((batch["out"] / "report.html").as_uri())
+        assert page.evaluate("() => [...document.images].map(img => img.complete && img.naturalWidth > 0)") == [
+            True,
+            True,
+        ]
+        text = page.inner_text("body")
+        assert f"{len(rows)} of {len(rows)} submissions" in text and "Most common failures" in text
+        assert "kernel_died" in text and "loop_forever" in text
+        screenshot(page, "class_report", full_page=True)
 
 
 # ---------------------------------------------------------------- one submission, and Gradescope
