@@ -6,6 +6,11 @@ of ``helper_functions.py``; ``home/`` and ``tmp/`` hold what its kernel writes),
 sandboxed process (``grading.submission_run``) and a wall-clock limit. Nothing a
 submission prints is read: only that process's result line, which carries the results of
 the checks taken from the course's master.
+
+A class is graded so that nothing finished is lost (``grade_submissions``): each outcome is
+stored in ``--out`` as soon as it is known (``store``), a stored outcome whose fingerprint still
+holds is reused, and ``ClassRun.stop`` (a signal handler calls it) kills what runs and starts
+nothing new. Where it may, each submission runs in a control group of its own (``cgroups``).
 """
 
 from __future__ import annotations
@@ -84,6 +89,12 @@ class ClassRun:
         with self._lock:
             for process in self._running:
                 self._kill(process)
+
+    def reap(self) -> None:
+        """Reap the zombies a finished sandbox left to the grader (not the processes ``Popen`` waits for)."""
+        with self._lock:
+            running = {process.pid for process in self._running}
+        sandbox.reap_zombie_children(spare=running)
 
     def _kill(self, process: subprocess.Popen) -> None:
         self._stopped.add(process.pid)
@@ -324,6 +335,7 @@ def grade_submissions(
         if run.stopping.is_set():
             return
         outcome = grade_submission(submission, checks, settings, mode, hide, run, layout)
+        run.reap()
         if outcome is None:
             return
         with lock:

@@ -495,3 +495,17 @@ def test_errors_are_listed_with_their_exercise_except_the_masters_deliberate_one
         "under '0. Setup and the self-check', code cell 2 (`import matplotlib.pyplot as plt`): "
         "NameError: name 'torch' is not defined",
     ]
+
+
+def test_zombies_left_to_the_grader_are_reaped_but_not_those_a_popen_waits_for():
+    spared, orphan = subprocess.Popen(["true"]), subprocess.Popen(["true"])
+
+    def state(pid):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    deadline = time.monotonic() + 10
+    while {state(spared.pid), state(orphan.pid)} != {"Z"} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox.reap_zombie_children(spare={spared.pid}) >= 1
+    assert not Path(f"/proc/{orphan.pid}").exists()
+    assert state(spared.pid) == "Z" and spared.wait() == 0

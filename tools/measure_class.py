@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--size must be at least 20")
     kinds = build_class(OUT / "class", args.size)
     print(f"class of {args.size}: {kinds}", flush=True)
+    # A result left by an earlier measurement would be reused, and the full run would time nothing.
+    shutil.rmtree(OUT / "full", ignore_errors=True)
     full = grade(OUT / "class", OUT / "full", args.jobs)
     print(f"full run: {full}", flush=True)
     shutil.rmtree(OUT / "resumed", ignore_errors=True)
