@@ -32,6 +32,8 @@ import math
 import os
 import random
 import socket
+import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -48,6 +50,7 @@ __all__ = [
     "Metrics",
     "TensorBatches",
     "accuracy_fn",
+    "autocast_dtype",
     "data_dir",
     "eval_model",
     "load_model",
@@ -220,7 +223,7 @@ class _Totals:
         self.custom_correct = 0.0
 
     def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
-        self.losses.append(loss.detach())
+        self.losses.append(loss.detach().float())  # float32 even when the forward pass ran in lower precision
         self.sizes.append(y.shape[0])
         labels = logits_to_labels(logits.detach())
         if self.accuracy is None or self.accuracy is accuracy_fn:
@@ -258,6 +261,54 @@ def _batches(data_loader: Iterable, device: torch.device) -> Iterator[tuple[torc
         yield X.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
 
+def autocast_dtype(device: Device) -> torch.dtype | None:
+    """The lower precision ``autocast=True`` uses on ``device``, or None where it would not be faster. Lesson 03.
+
+    bfloat16 on a CPU with bf16 instructions (AVX-512 BF16 or AMX), bfloat16 on a GPU that
+    supports it, float16 (with gradient scaling) on an older GPU such as Colab's T4.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu":
+        with contextlib.suppress(AttributeError, RuntimeError):
+            if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                return torch.bfloat16
+    return None
+
+
+_WARNED_NO_AUTOCAST: set[str] = set()
+_SCALERS: weakref.WeakKeyDictionary[torch.optim.Optimizer, torch.amp.GradScaler] = weakref.WeakKeyDictionary()
+
+
+def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` in the device's lower precision, or nothing (with one warning where it has none)."""
+    if not enabled:
+        return contextlib.nullcontext()
+    dtype = autocast_dtype(device)
+    if dtype is None:
+        if device.type not in _WARNED_NO_AUTOCAST:
+            _WARNED_NO_AUTOCAST.add(device.type)
+            warnings.warn(
+                f"autocast=True: this {device.type} has no fast lower precision (a CPU needs bf16 instructions, "
+                "AVX-512 BF16 or AMX), so the helpers train in float32",
+                stacklevel=3,
+            )
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def _gradient_scaler(
+    optimizer: torch.optim.Optimizer, device: torch.device, enabled: bool
+) -> torch.amp.GradScaler | None:
+    """float16's gradients can underflow to 0: scale the loss up before backward (one scaler per optimizer)."""
+    if not enabled or device.type != "cuda" or autocast_dtype(device) != torch.float16:
+        return None
+    if optimizer not in _SCALERS:
+        _SCALERS[optimizer] = torch.amp.GradScaler("cuda")
+    return _SCALERS[optimizer]
+
+
 def train_step(
     model: nn.Module,
     data_loader: Iterable,
@@ -266,6 +317,7 @@ def train_step(
     accuracy_fn: Callable[[Any, Any], float] | None = None,
     device: Device | None = None,
     verbose: bool = False,
+    autocast: bool = False,
 ) -> dict[str, float]:
     """Train ``model`` for one epoch over ``(X, y)`` batches; return ``{"loss", "acc"}``. Lesson 03.
 
@@ -273,20 +325,29 @@ def train_step(
     mode afterwards. ``loss`` is the sample-weighted mean of the batch losses
     (``loss_fn`` must average over its batch) and ``acc`` the exact percentage
     of correct samples. ``accuracy_fn`` is accepted for upstream compatibility;
-    leave it ``None`` for exact on-device counting.
+    leave it ``None`` for exact on-device counting. ``autocast=True`` runs the
+    forward pass in the device's lower precision (``autocast_dtype``); the
+    weights, the optimizer and the returned numbers stay float32.
     """
     device = torch.device(device) if device is not None else _model_device(model)
     totals = _Totals(accuracy_fn)
+    scaler = _gradient_scaler(optimizer, device, autocast)
     with _mode(model, training=True):
         for X, y in _batches(data_loader, device):
-            # 1. Forward pass
-            logits = _fit_logits(model(X), y)
-            # 2. Loss
-            loss = _batch_loss(loss_fn, logits, y)
+            with _autocast(device, autocast):
+                # 1. Forward pass
+                logits = _fit_logits(model(X), y)
+                # 2. Loss
+                loss = _batch_loss(loss_fn, logits, y)
             # 3. Zero grad, 4. backward, 5. step
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
             totals.add(loss, logits, y)
     result = totals.result()
     if verbose:
@@ -301,14 +362,20 @@ def test_step(  # the course's name, from the upstream course; not a test
     accuracy_fn: Callable[[Any, Any], float] | None = None,
     device: Device | None = None,
     verbose: bool = False,
+    autocast: bool = False,
 ) -> dict[str, float]:
-    """Evaluate ``model`` over ``(X, y)`` batches in eval mode; return ``{"loss", "acc"}``. Lesson 03."""
+    """Evaluate ``model`` over ``(X, y)`` batches in eval mode; return ``{"loss", "acc"}``. Lesson 03.
+
+    ``autocast=True`` runs the forward pass in the device's lower precision, as ``train_step`` does.
+    """
     device = torch.device(device) if device is not None else _model_device(model)
     totals = _Totals(accuracy_fn)
     with _mode(model, training=False), torch.inference_mode():
         for X, y in _batches(data_loader, device):
-            logits = _fit_logits(model(X), y)
-            totals.add(_batch_loss(loss_fn, logits, y), logits, y)
+            with _autocast(device, autocast):
+                logits = _fit_logits(model(X), y)
+                loss = _batch_loss(loss_fn, logits, y)
+            totals.add(loss, logits, y)
     result = totals.result()
     if verbose:
         print(f"Test loss: {result['loss']:.5f} | Test accuracy: {result['acc']:.2f}%")
@@ -324,9 +391,10 @@ def eval_model(
     loss_fn: nn.Module,
     accuracy_fn: Callable[[Any, Any], float] | None = None,
     device: Device | None = None,
+    autocast: bool = False,
 ) -> dict[str, Any]:
     """Return ``{"model_name", "loss", "acc"}`` for ``model`` on ``data_loader``. Lesson 03."""
-    result = test_step(model, data_loader, loss_fn, accuracy_fn=accuracy_fn, device=device)
+    result = test_step(model, data_loader, loss_fn, accuracy_fn=accuracy_fn, device=device, autocast=autocast)
     return Metrics(model_name=type(model).__name__, **result)
 
 

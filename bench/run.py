@@ -6,7 +6,7 @@ Run from the repository root::
     python -m bench --rounds 1 --epochs 1        # the reduced setting (CI adds --threads 1)
     python -m bench --rounds 1 --epochs 1 --subset 2000   # a smoke test in seconds
 
-For each model (V0, V1, V2 of lesson 03) and each round, the two paths train the
+For each model (V0, V1, V2 of lesson 03) and each round, the three paths train the
 same model from the same seed with the same hyperparameters (batch 32, SGD lr 0.1,
 cross-entropy), each epoch followed by a pass over the test split, as the material does:
 
@@ -15,7 +15,9 @@ cross-entropy), each epoch followed by a pass over the test split, as the materi
 * **course**: ``helper_functions``' ``train_step``/``test_step`` over ``TensorBatches``
   (images converted once; the same shuffles as ``DataLoader(shuffle=True)``), no host
   sync per batch, exact metrics; the conv model and its data in ``channels_last``; the
-  test split evaluated in batches of ``--eval-batch-size`` (this does not touch training).
+  test split evaluated in batches of ``--eval-batch-size`` (this does not touch training);
+* **autocast**: the course path with ``autocast=True``: the forward passes in the device's
+  lower precision (bfloat16 on a CPU with bf16 instructions), weights and metrics in float32.
 
 The one-off conversion (``TensorBatches.from_dataset`` for both splits) is timed on
 its own and added once to the course path's total. Writes ``results.json``,
@@ -54,6 +56,7 @@ RANDOM_SEED = 42
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "build" / "bench"
 README = Path(__file__).resolve().parent / "README.md"  # make bench writes its table there
+PATHS = ["reference", "course", "autocast"]  # autocast: the course's path with autocast=True
 README_START, README_END = "<!-- bench-results -->", "<!-- /bench-results -->"
 
 
@@ -148,8 +151,10 @@ def run_reference(
     return {**_elapsed(start), "history": history}
 
 
-def run_course(name: str, batches: dict[str, hf.TensorBatches], epochs: int, device: torch.device) -> dict[str, Any]:
-    """Train and test ``name`` with the course's helpers over ``TensorBatches``."""
+def run_course(
+    name: str, batches: dict[str, hf.TensorBatches], epochs: int, device: torch.device, autocast: bool = False
+) -> dict[str, Any]:
+    """Train and test ``name`` with the course's helpers over ``TensorBatches`` (in lower precision: ``autocast``)."""
     conv = name in CONV_MODELS
     model, optimizer = build_model(name, device, channels_last=conv)
     loss_fn = nn.CrossEntropyLoss()
@@ -160,8 +165,8 @@ def run_course(name: str, batches: dict[str, hf.TensorBatches], epochs: int, dev
     _sync(device)
     start = _clock()
     for _ in range(epochs):
-        train_result = hf.train_step(model, train_batches, loss_fn, optimizer, device=device)
-        test_result = hf.test_step(model, test_batches, loss_fn, device=device)
+        train_result = hf.train_step(model, train_batches, loss_fn, optimizer, device=device, autocast=autocast)
+        test_result = hf.test_step(model, test_batches, loss_fn, device=device, autocast=autocast)
         history.append(
             {"train_loss": train_result["loss"], "test_loss": test_result["loss"], "test_acc": test_result["acc"]}
         )
@@ -246,20 +251,28 @@ def summarise(runs: list[dict[str, Any]], batch_mean: bool) -> dict[str, Any]:
 
 
 def markdown_table(results: dict[str, Any]) -> str:
+    autocast = f"autocast ({results['autocast_dtype']})"
     rows = [
-        "| model | reference (s) | course (s) | speed-up | reference test acc: exact (batch-mean) | course test acc |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| model | reference (s) | course (s) | speed-up | reference test acc: exact (batch-mean) | course test acc "
+        f"| {autocast} (s) | speed-up | {autocast} test acc (vs course) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, model in results["models"].items():
-        ref, course = model["reference"], model["course"]
+        ref, course, lower = model["reference"], model["course"], model["autocast"]
         rows.append(
             f"| {name} | {ref['median_s']:.2f} | {course['median_s']:.2f} | {model['ratio']:.2f}x "
-            f"| {ref['test_acc']:.2f}% ({ref['test_acc_batch_mean']:.2f}%) | {course['test_acc']:.2f}% |"
+            f"| {ref['test_acc']:.2f}% ({ref['test_acc_batch_mean']:.2f}%) | {course['test_acc']:.2f}% "
+            f"| {lower['median_s']:.2f} | {model['ratio_autocast']:.2f}x "
+            f"| {lower['test_acc']:.2f}% ({model['test_acc_difference_autocast_pp']:+.2f} pp) |"
         )
-    rows.append(f"| one-off conversion (`from_dataset`, both splits) | | {results['from_dataset_s']:.2f} | | | |")
+    rows.append(
+        f"| one-off conversion (`from_dataset`, both splits) | | {results['from_dataset_s']:.2f} | | | "
+        f"| {results['from_dataset_s']:.2f} | | |"
+    )
     rows.append(
         f"| **total** | **{results['reference_total_s']:.2f}** | **{results['course_total_s']:.2f}** "
-        f"| **{results['total_ratio']:.2f}x** | | |"
+        f"| **{results['total_ratio']:.2f}x** | | | **{results['autocast_total_s']:.2f}** "
+        f"| **{results['total_ratio_autocast']:.2f}x** | |"
     )
     rows.append(
         f"\nDevice {results['device']}, {results['environment']['threads']} torch threads, "
@@ -280,19 +293,24 @@ def plot(results: dict[str, Any], path: Path) -> None:
     names = [*results["models"], "total"]
     reference_s = [model["reference"]["median_s"] for model in results["models"].values()]
     course_s = [model["course"]["median_s"] for model in results["models"].values()]
+    autocast_s = [model["autocast"]["median_s"] for model in results["models"].values()]
     reference_s.append(results["reference_total_s"])
     course_s.append(results["course_total_s"] - results["from_dataset_s"])
+    autocast_s.append(results["autocast_total_s"] - results["from_dataset_s"])
     positions = range(len(names))
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.bar([p - 0.2 for p in positions], reference_s, width=0.4, label="reference (material's loop)")
-    ax.bar([p + 0.2 for p in positions], course_s, width=0.4, label="course (TensorBatches + helpers)")
-    ax.bar(
-        [positions[-1] + 0.2],
-        [results["from_dataset_s"]],
-        width=0.4,
-        bottom=[course_s[-1]],
-        label="course: one-off conversion",
-    )
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.bar([p - 0.27 for p in positions], reference_s, width=0.27, label="reference (material's loop)")
+    ax.bar(positions, course_s, width=0.27, label="course (TensorBatches + helpers)")
+    ax.bar([p + 0.27 for p in positions], autocast_s, width=0.27, label=f"course, autocast {results['autocast_dtype']}")
+    for offset, below in ((0.0, course_s[-1]), (0.27, autocast_s[-1])):
+        ax.bar(
+            [positions[-1] + offset],
+            [results["from_dataset_s"]],
+            width=0.27,
+            bottom=[below],
+            color="grey",
+            label="one-off conversion" if offset == 0 else None,
+        )
     ratios = [model["ratio"] for model in results["models"].values()] + [results["total_ratio"]]
     for position, height, ratio in zip(positions, reference_s, ratios, strict=True):
         ax.annotate(
@@ -316,18 +334,18 @@ def time_rounds(
 ) -> tuple[list[dict[str, float]], dict[str, dict[str, list[dict[str, Any]]]]]:
     """Run every model on both paths, round after round; return the conversion timings and the runs."""
     conversion: list[dict[str, float]] = []
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {"reference": [], "course": []} for name in args.models}
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {path: [] for path in PATHS} for name in args.models}
     for round_index in range(args.rounds):
         elapsed, batches = _timed(lambda: convert(train, test, args.eval_batch_size, device))
         conversion.append(elapsed)
-        # alternate which path goes first, so a drift in machine load does not favour one
-        paths = ["reference", "course"] if round_index % 2 == 0 else ["course", "reference"]
+        # rotate which path goes first, so a drift in machine load does not favour one
+        paths = PATHS[round_index % len(PATHS) :] + PATHS[: round_index % len(PATHS)]
         for name in args.models:
             for path in paths:
                 if path == "reference":
                     run = run_reference(name, train, test, args.epochs, device)
                 else:
-                    run = run_course(name, batches, args.epochs, device)
+                    run = run_course(name, batches, args.epochs, device, autocast=path == "autocast")
                 runs[name][path].append(run)
                 print(
                     f"  round {round_index + 1} {name:20s} {path:9s} {run['seconds']:7.2f} s "
@@ -344,10 +362,14 @@ def compare_models(runs: dict[str, dict[str, list[dict[str, Any]]]], device: tor
     for name, by_path in runs.items():
         ref = summarise(by_path["reference"], batch_mean=True)
         course = summarise(by_path["course"], batch_mean=False)
+        lower = summarise(by_path["autocast"], batch_mean=False)
         models[name] = {
             "reference": {**ref, "device": str(device)},
             "course": {**course, "device": str(device), "channels_last": name in CONV_MODELS},
+            "autocast": {**lower, "device": str(device), "channels_last": name in CONV_MODELS},
             "ratio": ref["median_s"] / course["median_s"],
+            "ratio_autocast": ref["median_s"] / lower["median_s"],
+            "test_acc_difference_autocast_pp": lower["test_acc"] - course["test_acc"],
             "ratio_cpu_time": ref["median_cpu_s"] / course["median_cpu_s"],
             "test_acc_difference_pp": course["test_acc"] - ref["test_acc"],
             "max_train_loss_difference": max(
@@ -363,6 +385,7 @@ def totals(models: dict[str, Any], conversion: list[dict[str, float]]) -> dict[s
     from_dataset_cpu_s = statistics.median(elapsed["cpu_seconds"] for elapsed in conversion)
     reference_total = sum(model["reference"]["median_s"] for model in models.values())
     course_total = sum(model["course"]["median_s"] for model in models.values()) + from_dataset_s
+    autocast_total = sum(model["autocast"]["median_s"] for model in models.values()) + from_dataset_s
     reference_cpu = sum(model["reference"]["median_cpu_s"] for model in models.values())
     course_cpu = sum(model["course"]["median_cpu_s"] for model in models.values()) + from_dataset_cpu_s
     return {
@@ -371,6 +394,8 @@ def totals(models: dict[str, Any], conversion: list[dict[str, float]]) -> dict[s
         "reference_total_s": reference_total,
         "course_total_s": course_total,
         "total_ratio": reference_total / course_total,
+        "autocast_total_s": autocast_total,
+        "total_ratio_autocast": reference_total / autocast_total,
         "reference_total_cpu_s": reference_cpu,
         "course_total_cpu_s": course_cpu,
         "total_ratio_cpu_time": reference_cpu / course_cpu,
@@ -429,6 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "learning_rate": LEARNING_RATE,
         "seed": RANDOM_SEED,
         "eval_batch_size": args.eval_batch_size,
+        "autocast_dtype": str(hf.autocast_dtype(device) or "float32: no lower precision here").replace("torch.", ""),
         "from_dataset_times_s": [elapsed["seconds"] for elapsed in conversion],
         "from_dataset_per_sample_path_s": generic_conversion_s,
         "models": models,

@@ -102,6 +102,7 @@ import helper_functions
 from helper_functions import (
     TensorBatches,
     accuracy_fn,
+    autocast_dtype,
     data_dir,
     eval_model,
     load_model,
@@ -774,6 +775,93 @@ plot_loss_curves(model_2_history)
 plt.show()
 
 # %% [markdown]
+# ### 7.5 An optional fast path: mixed precision
+#
+# Everything so far computes with 32-bit floats (float32). *Mixed precision* runs the heavy
+# arithmetic of the forward pass, the convolutions and matrix products, in a 16-bit format and
+# keeps the rest in float32. On a CPU the format is **bfloat16** ("brain float"): float32's 8
+# exponent bits, so the same range of magnitudes, but 7 bits of mantissa instead of 23, about
+# 3 significant decimal digits instead of 7. That is half the bytes to move, and a CPU with bf16
+# instructions (AVX-512 BF16, or the matrix units called AMX) multiplies bf16 numbers several
+# times faster than float32 ones. A GPU does the same with bfloat16, or with float16 on older
+# GPUs such as Colab's T4, whose gradients are then scaled up so that they do not round to zero.
+#
+# What it costs is rounding. `torch.autocast` lowers only the operations that tolerate it and
+# keeps sums, the softmax and the loss in float32; the weights and the optimizer's updates stay
+# float32 too. The helpers turn it on with one switch: `train_step(..., autocast=True)` (and
+# `test_step`, `eval_model`). `autocast_dtype(device)` says which format a device would use; on
+# a device with none, the helpers warn once and stay in float32.
+#
+# Whether it pays off depends on the machine, so we measure, as in section 7.3 (warm up,
+# alternate, medians): 40 training steps of two copies of the untrained TinyVGG, one in each
+# precision.
+
+
+# %%
+def time_steps(model: nn.Module, batches: TensorBatches, autocast: bool) -> float:
+    """Seconds one pass of ``train_step`` over ``batches`` takes, in float32 or with autocast."""
+    probe_optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    start = timer()
+    train_step(model, batches, loss_fn, probe_optimizer, device=device, autocast=autocast)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return timer() - start
+
+
+step_batches = TensorBatches(
+    train_batches.features[: 40 * BATCH_SIZE],
+    train_batches.labels[: 40 * BATCH_SIZE],
+    batch_size=BATCH_SIZE,
+    device=device,
+    memory_format=torch.channels_last,
+)
+precisions = {"float32": False, "autocast": True}
+copies = {name: copy.deepcopy(untrained_tinyvgg).to(device, memory_format=torch.channels_last) for name in precisions}
+for name, autocast in precisions.items():
+    time_steps(copies[name], step_batches, autocast)  # 1. warm up
+round_seconds = {name: [] for name in precisions}
+for _ in range(5):  # 2. alternate
+    for name, autocast in precisions.items():
+        round_seconds[name].append(time_steps(copies[name], step_batches, autocast))
+step_ms = {name: statistics.median(seconds) / len(step_batches) * 1000 for name, seconds in round_seconds.items()}
+print(f"autocast on {device} uses {autocast_dtype(device)}")
+for name, milliseconds in step_ms.items():
+    print(f"{name:>8}: {milliseconds:.2f} ms a step (median of 5 rounds)")  # 3. medians
+ratio = step_ms["autocast"] / step_ms["float32"]
+print(f"autocast takes {ratio:.2f}x the time of float32: {'faster' if ratio < 1 else 'slower'} on this machine")
+
+# %% [markdown]
+# And what the rounding costs: the same model, from the same seed and on the same batches as
+# model 2, trained for the same number of epochs with `autocast=True`, then compared with model 2.
+
+# %%
+set_seeds(RANDOM_SEED)
+model_2_autocast = FashionMNISTModelV2(input_shape=1, hidden_units=HIDDEN_UNITS, output_shape=len(class_names))
+model_2_autocast = model_2_autocast.to(device=device, memory_format=torch.channels_last)
+optimizer_2_autocast = torch.optim.SGD(params=model_2_autocast.parameters(), lr=LEARNING_RATE)
+train_time_start_autocast = timer()
+for _ in range(EPOCHS):  # the loop of section 7.4, test included, so that the times compare
+    train_step(model_2_autocast, train_batches, loss_fn, optimizer_2_autocast, device=device, autocast=True)
+    autocast_results = test_step(model_2_autocast, test_batches, loss_fn, device=device, autocast=True)
+if device == "cuda":
+    torch.cuda.synchronize()
+train_seconds_autocast = timer() - train_time_start_autocast
+autocast_difference = autocast_results["acc"] - model_2_results["acc"]
+print(
+    f"training for {EPOCHS} epochs: float32 {total_train_time_model_2:.1f} s | autocast {train_seconds_autocast:.1f} s"
+)
+print(
+    f"test accuracy: float32 {model_2_results['acc']:.2f}% | "
+    f"autocast {autocast_results['acc']:.2f}% ({autocast_difference:+.2f} percentage points)"
+)
+
+# %% [markdown]
+# The printouts say what mixed precision buys and costs on this machine. Its accuracy differs
+# from float32's only through rounding, which sends training down a slightly different path.
+# Where autocast is slower (a CPU without AMX, whose bf16 arithmetic is not faster than its
+# float32, can be), keep float32, which is why the helpers leave it off unless asked. In Colab,
+# with a GPU, run the same cells: there mixed precision is the usual way to train faster.
+#
 # ## 8. Comparing the models
 #
 # One table with every model's test loss, test accuracy and training time. Keep in mind that the
@@ -939,6 +1027,10 @@ headline_numbers = record_results(
     train_images=len(train_data),
     test_images=len(test_data),
     epochs=EPOCHS,
+    float32_step_ms=step_ms["float32"],
+    autocast_step_ms=step_ms["autocast"],
+    model_2_autocast_test_acc=autocast_results["acc"],
+    model_2_autocast_train_seconds=train_seconds_autocast,
     train_batches_per_epoch=len(train_batches),
 )
 

@@ -257,7 +257,11 @@ def test_bench_runs_at_a_tiny_setting_and_writes_its_results(tmp_path):
         assert {"median_s", "test_acc", "test_acc_batch_mean", "device"} <= set(model["reference"])
         assert {"median_s", "test_acc", "device"} <= set(model["course"])
         assert model["ratio"] == pytest.approx(model["reference"]["median_s"] / model["course"]["median_s"])
+        assert model["ratio_autocast"] == pytest.approx(model["reference"]["median_s"] / model["autocast"]["median_s"])
+        difference = model["autocast"]["test_acc"] - model["course"]["test_acc"]
+        assert model["test_acc_difference_autocast_pp"] == pytest.approx(difference)
     assert results["total_ratio"] == pytest.approx(results["reference_total_s"] / results["course_total_s"])
+    assert results["total_ratio_autocast"] == pytest.approx(results["reference_total_s"] / results["autocast_total_s"])
     assert (tmp_path / "results.png").stat().st_size > 0
     assert "| **total** |" in done.stdout
 

@@ -83,6 +83,16 @@ def test_reloaded_model_matches_the_saved_one(results_of):
 
 
 @pytest.mark.slow
+def test_mixed_precision_section_measures_both_and_costs_under_a_point(results_of):
+    """Section 7.5 times steps in both precisions and trains TinyVGG again under autocast."""
+    results = results_of(LESSON)
+    assert results["float32_step_ms"] > 0 and results["autocast_step_ms"] > 0
+    assert results["model_2_autocast_train_seconds"] > 0
+    assert is_whole_split_accuracy(results["model_2_autocast_test_acc"], FASHION_TEST_IMAGES), results
+    assert abs(results["model_2_autocast_test_acc"] - results["model_2_test_acc"]) <= 1.0, results
+
+
+@pytest.mark.slow
 def test_lesson_runs_within_its_time_budget():
     seconds = run_seconds(executed_notebook(LESSON))
     assert seconds <= TIME_LIMIT_S, f"lesson 03 took {seconds:.1f} s, over its {TIME_LIMIT_S} s budget"
@@ -133,7 +143,8 @@ def test_every_lesson_model_has_its_own_optimizer():
         "\n".join(code_cells(REPO_ROOT / LESSON)),
         re.MULTILINE,
     )
-    assert [model for _, model in pairs] == ["model_0", "model_1", "model_1_fixed", "model_2"], pairs
+    models = ["model_0", "model_1", "model_1_fixed", "model_2", "model_2_autocast"]
+    assert [model for _, model in pairs] == models, pairs
     for optimizer, model in pairs:
         assert model == "model_" + optimizer.removeprefix("optimizer_"), f"{optimizer} optimizes {model}"
 
