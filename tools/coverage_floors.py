@@ -12,15 +12,19 @@ such as a notebook's kernel or the grader's sandboxed run, is not measured: the 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import coverage
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
 # part -> (the files it covers, the lowest total percentage the suite may reach)
+# (tools/self_check.py runs inside the exercise notebooks' kernels, where it is not measured)
 FLOORS = {
-    "helper_functions.py": (["helper_functions.py"], 95.0),
-    "grading/": (["grading/*"], 75.0),
-    "tools/": (["tools/*"], 75.0),
-    "bench/": (["bench/*"], 75.0),
+    "helper_functions.py": (["helper_functions.py"], 97.0),
+    "grading/": (["grading/*"], 80.0),
+    "tools/": (["tools/*"], 68.0),
+    "bench/": (["bench/*"], 95.0),
 }
 
 
@@ -29,7 +33,11 @@ def measured(data_file: str = ".coverage") -> dict[str, float]:
     cov = coverage.Coverage(data_file=data_file)
     cov.load()
     with open("/dev/null", "w") as quiet:
-        return {part: cov.report(include=files, file=quiet) for part, (files, _) in FLOORS.items()}
+        # rooted at the repository: copies of helper_functions.py that tests run elsewhere do not count
+        return {
+            part: cov.report(include=[str(REPO_ROOT / pattern) for pattern in patterns], file=quiet)
+            for part, (patterns, _) in FLOORS.items()
+        }
 
 
 def main() -> int:
