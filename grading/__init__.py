@@ -27,3 +27,11 @@ Modules: ``cli`` (the command line), ``submissions`` (finding and reading notebo
 submission's sandboxed run, and many in parallel), ``submission_run`` (what runs inside
 the sandbox), ``sandbox``, ``results``, ``reports`` and ``gradescope``.
 """
+
+import sys
+
+# nbformat imports jsonschema, which builds an IRI parser at import time when rfc3987-syntax is
+# installed (JupyterLab's dependencies bring it): about 1.8 s in every grader process, the one
+# inside each submission's sandbox included, for a string format no notebook schema uses.
+# Marked as absent before nbformat is imported, the parser is never built.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
