@@ -3,7 +3,7 @@
 Run from the repository root::
 
     make bench                                   # .venv/bin/python -m bench: 3 rounds x 3 epochs
-    python -m bench --rounds 1 --epochs 1        # the reduced setting (CI adds --threads 1)
+    python -m bench --rounds 1 --epochs 1 --paths reference course   # the reduced setting CI runs
     python -m bench --rounds 1 --epochs 1 --subset 2000   # a smoke test in seconds
 
 For each model (V0, V1, V2 of lesson 03) and each round, the three paths train the
@@ -78,6 +78,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--subset", type=positive_int, default=None, help="use only the first N train and N test images"
     )
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="models to run")
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        default=PATHS,
+        choices=PATHS,
+        help="paths to time (default all; reference and course always)",
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available, else cpu)")
     parser.add_argument(
         "--eval-batch-size", type=positive_int, default=256, help="course path's test batch size (default 256)"
@@ -85,7 +92,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's own)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")
     parser.add_argument("--readme", action="store_true", help="also write the table into bench/README.md")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.paths = [path for path in PATHS if path in {"reference", "course", *args.paths}]
+    return args
 
 
 def load_fashion_mnist(subset: int | None) -> tuple[SizedDataset, SizedDataset]:
@@ -221,7 +230,12 @@ def time_generic_conversion(train: SizedDataset, test: SizedDataset) -> float:
 
 
 def warm_up(
-    train: SizedDataset, test: SizedDataset, names: Sequence[str], eval_batch_size: int, device: torch.device
+    train: SizedDataset,
+    test: SizedDataset,
+    names: Sequence[str],
+    paths: Sequence[str],
+    eval_batch_size: int,
+    device: torch.device,
 ) -> None:
     """One untimed epoch of each path on 320 images, so one-time start-up costs (loading kernels,
     allocating caches) are paid before the clock runs and fall on neither path."""
@@ -230,6 +244,8 @@ def warm_up(
     for name in names:
         run_reference(name, train, test, 1, device)
         run_course(name, batches, 1, device)
+        if "autocast" in paths:
+            run_course(name, batches, 1, device, autocast=True)
 
 
 def summarise(runs: list[dict[str, Any]], batch_mean: bool) -> dict[str, Any]:
@@ -251,29 +267,36 @@ def summarise(runs: list[dict[str, Any]], batch_mean: bool) -> dict[str, Any]:
 
 
 def markdown_table(results: dict[str, Any]) -> str:
+    lower = "total_ratio_autocast" in results  # the autocast path ran (not with --paths reference course)
     autocast = f"autocast ({results['autocast_dtype']})"
+    header = (
+        "| model | reference (s) | course (s) | speed-up | reference test acc: exact (batch-mean) | course test acc |"
+    )
     rows = [
-        "| model | reference (s) | course (s) | speed-up | reference test acc: exact (batch-mean) | course test acc "
-        f"| {autocast} (s) | speed-up | {autocast} test acc (vs course) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        header + (f" {autocast} (s) | speed-up | {autocast} test acc (vs course) |" if lower else ""),
+        "|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if lower else ""),
     ]
     for name, model in results["models"].items():
-        ref, course, lower = model["reference"], model["course"], model["autocast"]
-        rows.append(
+        ref, course = model["reference"], model["course"]
+        row = (
             f"| {name} | {ref['median_s']:.2f} | {course['median_s']:.2f} | {model['ratio']:.2f}x "
-            f"| {ref['test_acc']:.2f}% ({ref['test_acc_batch_mean']:.2f}%) | {course['test_acc']:.2f}% "
-            f"| {lower['median_s']:.2f} | {model['ratio_autocast']:.2f}x "
-            f"| {lower['test_acc']:.2f}% ({model['test_acc_difference_autocast_pp']:+.2f} pp) |"
+            f"| {ref['test_acc']:.2f}% ({ref['test_acc_batch_mean']:.2f}%) | {course['test_acc']:.2f}% |"
         )
-    rows.append(
-        f"| one-off conversion (`from_dataset`, both splits) | | {results['from_dataset_s']:.2f} | | | "
-        f"| {results['from_dataset_s']:.2f} | | |"
-    )
-    rows.append(
+        if lower:
+            row += (
+                f" {model['autocast']['median_s']:.2f} | {model['ratio_autocast']:.2f}x "
+                f"| {model['autocast']['test_acc']:.2f}% ({model['test_acc_difference_autocast_pp']:+.2f} pp) |"
+            )
+        rows.append(row)
+    conversion = f"| one-off conversion (`from_dataset`, both splits) | | {results['from_dataset_s']:.2f} | | | |"
+    rows.append(conversion + (f" {results['from_dataset_s']:.2f} | | |" if lower else ""))
+    total = (
         f"| **total** | **{results['reference_total_s']:.2f}** | **{results['course_total_s']:.2f}** "
-        f"| **{results['total_ratio']:.2f}x** | | | **{results['autocast_total_s']:.2f}** "
-        f"| **{results['total_ratio_autocast']:.2f}x** | |"
+        f"| **{results['total_ratio']:.2f}x** | | |"
     )
+    if lower:
+        total += f" **{results['autocast_total_s']:.2f}** | **{results['total_ratio_autocast']:.2f}x** | |"
+    rows.append(total)
     rows.append(
         f"\nDevice {results['device']}, {results['environment']['threads']} torch threads, "
         f"{results['epochs']} epochs, median of {results['rounds']} rounds; test split evaluated in batches "
@@ -291,35 +314,37 @@ def plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = [*results["models"], "total"]
-    reference_s = [model["reference"]["median_s"] for model in results["models"].values()]
-    course_s = [model["course"]["median_s"] for model in results["models"].values()]
-    autocast_s = [model["autocast"]["median_s"] for model in results["models"].values()]
-    reference_s.append(results["reference_total_s"])
-    course_s.append(results["course_total_s"] - results["from_dataset_s"])
-    autocast_s.append(results["autocast_total_s"] - results["from_dataset_s"])
+    bars = {"reference (material's loop)": ("reference", "reference_total_s", 0.0)}
+    bars["course (TensorBatches + helpers)"] = ("course", "course_total_s", results["from_dataset_s"])
+    if "total_ratio_autocast" in results:
+        bars[f"course, autocast {results['autocast_dtype']}"] = (
+            "autocast",
+            "autocast_total_s",
+            results["from_dataset_s"],
+        )
+    width = 0.8 / len(bars)
     positions = range(len(names))
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    ax.bar([p - 0.27 for p in positions], reference_s, width=0.27, label="reference (material's loop)")
-    ax.bar(positions, course_s, width=0.27, label="course (TensorBatches + helpers)")
-    ax.bar([p + 0.27 for p in positions], autocast_s, width=0.27, label=f"course, autocast {results['autocast_dtype']}")
-    for offset, below in ((0.0, course_s[-1]), (0.27, autocast_s[-1])):
-        ax.bar(
-            [positions[-1] + offset],
-            [results["from_dataset_s"]],
-            width=0.27,
-            bottom=[below],
-            color="grey",
-            label="one-off conversion" if offset == 0 else None,
-        )
-    ratios = [model["ratio"] for model in results["models"].values()] + [results["total_ratio"]]
-    for position, height, ratio in zip(positions, reference_s, ratios, strict=True):
-        ax.annotate(
-            f"{ratio:.2f}x", (position, height), ha="center", va="bottom", xytext=(0, 3), textcoords="offset points"
-        )
+    for index, (label, (key, total, conversion)) in enumerate(bars.items()):
+        seconds = [model[key]["median_s"] for model in results["models"].values()] + [results[total] - conversion]
+        at = [p + (index - (len(bars) - 1) / 2) * width for p in positions]
+        ax.bar(at, seconds, width=width, label=label)
+        if conversion:  # the one-off conversion, stacked on the total of the paths that pay it
+            stacked = "one-off conversion" if index == 1 else None
+            ax.bar([at[-1]], [conversion], width=width, bottom=[seconds[-1]], color="grey", label=stacked)
+        if key != "reference":  # each bar's speed-up over the reference, the total's with the conversion
+            suffix = "" if key == "course" else f"_{key}"
+            ratios = [model[f"ratio{suffix}"] for model in results["models"].values()]
+            ratios.append(results[f"total_ratio{suffix}"])
+            heights = [*seconds[:-1], seconds[-1] + conversion]
+            for x, height, ratio in zip(at, heights, ratios, strict=True):
+                ax.annotate(
+                    f"{ratio:.2f}x", (x, height), ha="center", va="bottom", xytext=(0, 3), textcoords="offset points"
+                )
     ax.set_xticks(list(positions), [name.replace("FashionMNIST", "") for name in names])
     ax.margins(y=0.1)  # room for the labels above the bars
     ax.set_xlabel("model")
-    ax.set_ylabel(f"seconds, median of {results['rounds']} (lower is better)")
+    ax.set_ylabel(f"seconds, median of {results['rounds']} (lower is better); labels: speed-up")
     ax.set_title(
         f"{results['epochs']} epochs on {results['device']}: course path {results['total_ratio']:.2f}x faster in total"
     )
@@ -334,12 +359,13 @@ def time_rounds(
 ) -> tuple[list[dict[str, float]], dict[str, dict[str, list[dict[str, Any]]]]]:
     """Run every model on both paths, round after round; return the conversion timings and the runs."""
     conversion: list[dict[str, float]] = []
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {path: [] for path in PATHS} for name in args.models}
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {path: [] for path in args.paths} for name in args.models}
     for round_index in range(args.rounds):
         elapsed, batches = _timed(lambda: convert(train, test, args.eval_batch_size, device))
         conversion.append(elapsed)
         # rotate which path goes first, so a drift in machine load does not favour one
-        paths = PATHS[round_index % len(PATHS) :] + PATHS[: round_index % len(PATHS)]
+        first = round_index % len(args.paths)
+        paths = args.paths[first:] + args.paths[:first]
         for name in args.models:
             for path in paths:
                 if path == "reference":
@@ -362,20 +388,21 @@ def compare_models(runs: dict[str, dict[str, list[dict[str, Any]]]], device: tor
     for name, by_path in runs.items():
         ref = summarise(by_path["reference"], batch_mean=True)
         course = summarise(by_path["course"], batch_mean=False)
-        lower = summarise(by_path["autocast"], batch_mean=False)
         models[name] = {
             "reference": {**ref, "device": str(device)},
             "course": {**course, "device": str(device), "channels_last": name in CONV_MODELS},
-            "autocast": {**lower, "device": str(device), "channels_last": name in CONV_MODELS},
             "ratio": ref["median_s"] / course["median_s"],
-            "ratio_autocast": ref["median_s"] / lower["median_s"],
-            "test_acc_difference_autocast_pp": lower["test_acc"] - course["test_acc"],
             "ratio_cpu_time": ref["median_cpu_s"] / course["median_cpu_s"],
             "test_acc_difference_pp": course["test_acc"] - ref["test_acc"],
             "max_train_loss_difference": max(
                 abs(a - b) for a, b in zip(ref["train_loss_per_epoch"], course["train_loss_per_epoch"], strict=True)
             ),
         }
+        if "autocast" in by_path:
+            lower = summarise(by_path["autocast"], batch_mean=False)
+            models[name]["autocast"] = {**lower, "device": str(device), "channels_last": name in CONV_MODELS}
+            models[name]["ratio_autocast"] = ref["median_s"] / lower["median_s"]
+            models[name]["test_acc_difference_autocast_pp"] = lower["test_acc"] - course["test_acc"]
     return models
 
 
@@ -385,21 +412,22 @@ def totals(models: dict[str, Any], conversion: list[dict[str, float]]) -> dict[s
     from_dataset_cpu_s = statistics.median(elapsed["cpu_seconds"] for elapsed in conversion)
     reference_total = sum(model["reference"]["median_s"] for model in models.values())
     course_total = sum(model["course"]["median_s"] for model in models.values()) + from_dataset_s
-    autocast_total = sum(model["autocast"]["median_s"] for model in models.values()) + from_dataset_s
     reference_cpu = sum(model["reference"]["median_cpu_s"] for model in models.values())
     course_cpu = sum(model["course"]["median_cpu_s"] for model in models.values()) + from_dataset_cpu_s
-    return {
+    result = {
         "from_dataset_s": from_dataset_s,
         "from_dataset_cpu_s": from_dataset_cpu_s,
         "reference_total_s": reference_total,
         "course_total_s": course_total,
         "total_ratio": reference_total / course_total,
-        "autocast_total_s": autocast_total,
-        "total_ratio_autocast": reference_total / autocast_total,
         "reference_total_cpu_s": reference_cpu,
         "course_total_cpu_s": course_cpu,
         "total_ratio_cpu_time": reference_cpu / course_cpu,
     }
+    if all("autocast" in model for model in models.values()):
+        autocast_total = sum(model["autocast"]["median_s"] for model in models.values()) + from_dataset_s
+        result |= {"autocast_total_s": autocast_total, "total_ratio_autocast": reference_total / autocast_total}
+    return result
 
 
 def environment(argv: Sequence[str] | None, load_before: tuple[float, float, float]) -> dict[str, Any]:
@@ -440,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train, test = load_fashion_mnist(args.subset)
     print(f"bench: {len(train)} train / {len(test)} test images, {args.epochs} epochs, {args.rounds} rounds, {device}")
 
-    warm_up(train, test, args.models, args.eval_batch_size, device)
+    warm_up(train, test, args.models, args.paths, args.eval_batch_size, device)
     conversion, runs = time_rounds(args, train, test, device)
     generic_conversion_s = time_generic_conversion(train, test)
     models = compare_models(runs, device)
