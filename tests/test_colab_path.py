@@ -23,6 +23,8 @@ from nbclient.exceptions import CellExecutionError
 
 from helper_functions import data_dir
 
+pytestmark = pytest.mark.unmeasured  # its kernels run untraced (conftest.py)
+
 HELPERS = (REPO_ROOT / "helper_functions.py").read_bytes()
 HTML_ERROR_PAGE = b"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body>404</body></html>"
 CLIENT_TIMEOUT = 2  # seconds the loopback download may take before it counts as a timeout

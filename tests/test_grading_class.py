@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUICK = "x = 1  # a submission that answers nothing, graded in a few seconds"
+CLASS_SIZE, STOP_AFTER = 4, 2  # stopped with results on disk and submissions still running
 
 
 def write_class(folder: Path, size: int) -> Path:
@@ -84,13 +85,13 @@ def rows(out: Path) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_a_stopped_class_keeps_what_finished_and_resumes_where_it_stopped(tmp_path, signum):
-    submissions, out, tmp = write_class(tmp_path / "class", 6), tmp_path / "out", tmp_path / "tmp"
+    submissions, out, tmp = write_class(tmp_path / "class", CLASS_SIZE), tmp_path / "out", tmp_path / "tmp"
     tmp.mkdir()
     command = grade_command(submissions, out, "--jobs", "2")
-    stopped = stop_after(command, out, 2, signum, tmp)
+    stopped = stop_after(command, out, STOP_AFTER, signum, tmp)
     assert stopped.returncode == (128 + signal.SIGTERM if signum == signal.SIGTERM else -signal.SIGKILL), stopped.stderr
     kept = finished(out)
-    assert len(kept) >= 2 and no_partial_files(out)
+    assert STOP_AFTER <= len(kept) < CLASS_SIZE and no_partial_files(out)
     for path in kept:  # every stored result, and its feedback, is whole
         record = json.loads(path.read_text())
         assert record["status"] == "ok" and not any(result["passed"] for result in record["results"].values())
@@ -107,12 +108,13 @@ def test_a_stopped_class_keeps_what_finished_and_resumes_where_it_stopped(tmp_pa
         command, cwd=REPO_ROOT, capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp)}
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert f"6 of 6 graded ({len(kept)} reused, {6 - len(kept)} graded now)" in resumed.stdout
-    assert sorted(rows(out)) == [f"student_{number}" for number in range(6)]
+    graded_now = CLASS_SIZE - len(kept)
+    assert f"{CLASS_SIZE} of {CLASS_SIZE} graded ({len(kept)} reused, {graded_now} graded now)" in resumed.stdout
+    assert sorted(rows(out)) == [f"student_{number}" for number in range(CLASS_SIZE)]
     assert [json.loads(path.read_text())["fingerprint"] for path in kept] == [
         json.loads(path.read_text())["fingerprint"] for path in finished(out) if path in kept
     ]
-    print(f"\nresumed {6 - len(kept)} of 6 in {time.monotonic() - start:.1f} s")
+    print(f"\nresumed {graded_now} of {CLASS_SIZE} in {time.monotonic() - start:.1f} s")
 
 
 def test_a_changed_submission_or_setting_is_graded_again_and_force_grades_all(tmp_path):

@@ -1,4 +1,4 @@
-"""The grader on a class of 21 submissions, most of them hostile, graded in one call with ``--jobs 2``.
+"""The grader on a class of 19 submissions, most of them hostile, graded in one call with ``--jobs 2``.
 
 Each hostile submission is the solution notebook with cells replaced or added, so the
 points it should get are known: everything except the exercises its damage reaches.
@@ -106,7 +106,7 @@ def raise_everywhere() -> nbformat.NotebookNode:
     return notebook
 
 
-def touch_files(instructor_dir: Path, out_dir: Path, tmp_root: Path) -> nbformat.NotebookNode:
+def touch_files(notebook: nbformat.NotebookNode, instructor_dir: Path, out_dir: Path, tmp_root: Path):
     targets = [
         "../escape.txt",
         "../../escape.txt",
@@ -128,10 +128,10 @@ for target in {targets!r}:
 for target in ["..", "../..", {str(instructor_dir)!r}, {str(tmp_root)!r}]:
     shutil.rmtree(target, ignore_errors=True)
 """
-    return insert_after(solution(), "ex1", code)
+    return insert_after(notebook, "ex1", code)
 
 
-def open_network(port: int) -> nbformat.NotebookNode:
+def open_network(notebook: nbformat.NotebookNode, port: int) -> nbformat.NotebookNode:
     code = f"""\
 import socket
 for address in [("127.0.0.1", {port}), ("1.1.1.1", 53)]:
@@ -141,7 +141,7 @@ for address in [("127.0.0.1", {port}), ("1.1.1.1", 53)]:
     except OSError as error:
         print("no connection to", address, error)
 """
-    return insert_after(solution(), "ex2", code)
+    return insert_after(notebook, "ex2", code)
 
 
 def redefine_checks() -> nbformat.NotebookNode:
@@ -232,30 +232,27 @@ print("exit codes:", [process.wait() for process in hogs])
     return insert_after(solution(), "ex2", code)
 
 
-def print_warnings() -> nbformat.NotebookNode:
+def print_warnings(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     code = """\
 import logging, sys, warnings
 warnings.warn("this is only a warning")
 print("a line on stderr", file=sys.stderr)
 logging.warning("a logged warning")
 """
-    notebook = insert_after(solution(), "ex1", code)
+    notebook = insert_after(notebook, "ex1", code)
     return insert_after(notebook, "ex6", "import warnings\nwarnings.warn('another', DeprecationWarning, stacklevel=1)")
+
+
+def misbehave_quietly(instructor_dir: Path, out_dir: Path, tmp_root: Path, port: int) -> nbformat.NotebookNode:
+    """The solution, plus cells that write outside its folder, open connections and warn: none may cost a point."""
+    notebook = print_warnings(solution())
+    if not bwrap_works():  # without bubblewrap nothing stops the writes and the connections
+        return notebook
+    return open_network(touch_files(notebook, instructor_dir, out_dir, tmp_root), port)
 
 
 def crash(exercise: str) -> nbformat.NotebookNode:
     return prepend(solution(), exercise, f"raise ValueError('{exercise} went wrong')")
-
-
-def mean_over_last_index() -> nbformat.NotebookNode:
-    """Source defect loss-over-last-index: the epoch's loss divided by the last batch's start index."""
-    notebook = replace(solution(), "ex5", "loss_sum += loss.item() * len(y_batch)", "loss_sum += loss.item()")
-    return replace(notebook, "ex5", "loss_curve.append(loss_sum / len(X_train))", "loss_curve.append(loss_sum / 1569)")
-
-
-def wrong_slice() -> nbformat.NotebookNode:
-    """Source defect last-five-slice: `X[5:]` under the title "last five"."""
-    return replace(solution(), "ex1", "last_five_X = X[-5:]", "last_five_X = X[5:]")
 
 
 # ---------------------------------------------------------------- expectations
@@ -269,12 +266,10 @@ EXPECTED = {
     "kill_kernel.ipynb": ({"ex5"}, "kernel_died"),
     "exit_python.ipynb": ({"ex9"}, "ok"),
     "raise_everywhere.ipynb": (set(EXERCISES), "ok"),
-    "touch_files.ipynb": (set(), "ok"),
-    "open_network.ipynb": (set(), "ok"),
+    "misbehave_quietly.ipynb": (set(), "ok"),
     "steal_solution.ipynb": (set(EXERCISES), "ok"),
     "redefine_checks.ipynb": ({"ex7"}, "ok"),
     "hog_memory.ipynb": ({"ex9"}, "ok"),
-    "print_warnings.ipynb": (set(), "ok"),
     # contained by the control group (or, without one, replaced by the solution): nothing is lost but that cell
     "fork_until_refused.ipynb": (set(), {"ok", "kernel_died"}),
     "twenty_hogs.ipynb": (set(), {"ok", "kernel_died"}),
@@ -283,8 +278,6 @@ EXPECTED = {
     "plain_script.py": (set(EXERCISES), "not_a_notebook"),
     "folder/crash_ex5.ipynb": ({"ex5"}, "ok"),
     "folder/crash_ex6.ipynb": ({"ex6", "ex7", "ex8"}, "ok"),
-    "folder/loss_over_last_index.ipynb": ({"ex5"}, "ok"),
-    "folder/last_five_slice.ipynb": ({"ex1"}, "ok"),
 }
 
 
@@ -337,20 +330,16 @@ def batch(tmp_path_factory):
         "kill_kernel.ipynb": kill_kernel(),
         "exit_python.ipynb": exit_python(),
         "raise_everywhere.ipynb": raise_everywhere(),
-        # without bubblewrap nothing stops these three, so they are replaced by harmless notebooks
-        "touch_files.ipynb": touch_files(instructor, out, tmp_root) if bwrap_works() else solution(),
-        "open_network.ipynb": open_network(listener.port) if bwrap_works() else solution(),
+        "misbehave_quietly.ipynb": misbehave_quietly(instructor, out, tmp_root, listener.port),
+        # without bubblewrap nothing stops it, so it is replaced by a harmless notebook
         "steal_solution.ipynb": steal_solution(instructor) if bwrap_works() else nbformat.read(EXERCISE, as_version=4),
         "redefine_checks.ipynb": redefine_checks(),
         "hog_memory.ipynb": hog_memory(),
-        "print_warnings.ipynb": print_warnings(),
         # without control groups nothing caps these two, so they are replaced by the solution
         "fork_until_refused.ipynb": fork_until_refused() if CGROUPS else solution(),
         "twenty_hogs.ipynb": twenty_hogs() if CGROUPS else solution(),
         "folder/crash_ex5.ipynb": crash("ex5"),
         "folder/crash_ex6.ipynb": crash("ex6"),
-        "folder/loss_over_last_index.ipynb": mean_over_last_index(),
-        "folder/last_five_slice.ipynb": wrong_slice(),
     }
     for name, notebook in notebooks.items():
         nbformat.write(notebook, instructor / name)
@@ -389,7 +378,7 @@ def batch(tmp_path_factory):
 # ---------------------------------------------------------------- the class
 def test_the_grader_exits_0_and_grades_every_submission(batch):
     assert batch["run"].returncode == 0, batch["run"].stderr[-3000:]
-    assert len(batch["rows"]) == len(EXPECTED) >= 20
+    assert len(batch["rows"]) == len(EXPECTED) >= 19
     assert set(batch["rows"]) == set(EXPECTED)
     print(f"\n{batch['run'].stdout}{len(EXPECTED)} submissions with --jobs 2: {batch['seconds']:.0f} s")
 
@@ -419,9 +408,10 @@ def test_the_sandbox_cuts_the_network(batch):
 
 def test_feedback_says_what_failed_with_a_hint_and_no_solution(batch):
     feedback = batch["out"] / "feedback"
-    markdown = (feedback / next(p.name for p in feedback.glob("*loss_over_last_index*.md"))).read_text()
+    markdown = (feedback / next(p.name for p in feedback.glob("*crash_ex5*.md"))).read_text()
     assert "**Score: 8/9** (status: `ok`)" in markdown
-    assert "| ex5 | 0/1 | failed |" in markdown and "the last value of `loss_curve`" in markdown
+    assert "| ex5 | 0/1 | failed |" in markdown and "`loss_curve` is not defined" in markdown
+    assert "- ex5, code cell 24 (`raise ValueError('ex5 went wrong')`): ValueError: ex5 went wrong" in markdown
     assert "Hint:" in markdown and "TensorBatches(" not in markdown
     killed = json.loads(next(feedback.glob("*kill_kernel*.json")).read_text())
     assert killed["score"] == 8 and killed["extra_data"]["status"] == "kernel_died"

@@ -21,6 +21,8 @@ from conftest import REPO_ROOT, executed_notebook, notebook_results
 from helper_functions import RESULTS_MIME
 from tools import check_notebooks
 
+pytestmark = pytest.mark.unmeasured  # its kernels run untraced (conftest.py)
+
 LESSON = "notebooks/02_pytorch_classification"
 EDITED_CELL_START = "The first cell prepares the notebook"
 ADDED_SENTENCE = "A sentence added in JupyterLab."
