@@ -60,7 +60,7 @@ test: setup browser-deps lint
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
 	$(PY) -m tools.coverage_floors
 
-# Full benchmark (3 rounds x 3 epochs, a few minutes): build/bench/results.{json,md,png}, and its
+# Full benchmark (3 rounds x 3 epochs, about 10 minutes on 2 cores): build/bench/results.{json,md,png}, and its
 # table in bench/README.md.
 # CI runs the reduced setting (1 round x 1 epoch) inside `make test`.
 bench: setup
