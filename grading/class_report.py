@@ -27,13 +27,9 @@ SLOWEST = 10  # submissions listed by time
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
-def _total(outcome: Outcome, checks: Checks) -> int:
-    return sum(exercise.points for exercise in checks.exercises if outcome.passed[exercise.name])
-
-
 def summarise(outcomes: list[Outcome], checks: Checks, submissions: int, **run: Any) -> dict[str, Any]:
     """The class's numbers: ``outcomes`` are those known, of ``submissions`` found; ``run`` adds how it ran."""
-    totals = [_total(outcome, checks) for outcome in outcomes]
+    totals = [outcome.total(checks) for outcome in outcomes]
     failures: dict[str, list[dict[str, Any]]] = {}
     for exercise in checks.exercises:
         counted = Counter(

@@ -108,11 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_progress(outcome: Outcome, checks: Checks) -> None:
-    score = sum(e.points for e in checks.exercises if outcome.passed[e.name])
-    print(
-        f"{outcome.status[:40]:<40} {score}/{checks.max_points} {outcome.seconds:6.1f} s  {outcome.submission.label}",
-        flush=True,
-    )
+    score = f"{outcome.total(checks)}/{checks.max_points}"
+    print(f"{outcome.status[:40]:<40} {score} {outcome.seconds:6.1f} s  {outcome.submission.label}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

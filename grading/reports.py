@@ -15,17 +15,13 @@ from grading.results import CheckResult, Outcome
 from grading.store import write_atomically
 
 
-def _points(outcome: Outcome, checks: Checks) -> dict[str, int]:
-    return {e.name: e.points if outcome.passed[e.name] else 0 for e in checks.exercises}
-
-
 def _failure_text(result: CheckResult) -> str:
     return f"{result.part}: {result.message}" if result.part else result.message
 
 
 def gradescope_result(outcome: Outcome, checks: Checks) -> dict:
     """The submission's results in Gradescope's ``results.json`` format."""
-    points = _points(outcome, checks)
+    points = outcome.points(checks)
     tests = []
     for exercise in checks.exercises:
         result = outcome.results[exercise.name]
@@ -55,7 +51,7 @@ def gradescope_result(outcome: Outcome, checks: Checks) -> dict:
 
 def feedback_markdown(outcome: Outcome, checks: Checks) -> str:
     """A student-facing summary: the score, what failed and a hint for it, notes, and the cells that raised."""
-    points = _points(outcome, checks)
+    points = outcome.points(checks)
     lines = [
         f"# {checks.assignment}: {outcome.submission.path.name}",
         "",
@@ -95,7 +91,7 @@ def write_class_files(outcomes: list[Outcome], checks: Checks, out: Path) -> Non
     writer = csv.writer(sheet)
     writer.writerow(["submission", *names, "total", "max", "status"])
     for outcome in outcomes:
-        points = _points(outcome, checks)
+        points = outcome.points(checks)
         writer.writerow(
             [outcome.submission.label, *points.values(), sum(points.values()), checks.max_points, outcome.status]
         )

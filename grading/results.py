@@ -37,6 +37,13 @@ class Outcome:
     def passed(self) -> dict[str, bool]:
         return {name: result.passed for name, result in self.results.items()}
 
+    def points(self, checks: Checks) -> dict[str, int]:
+        """Each exercise's points: all of them where it passed, none where it failed."""
+        return {e.name: e.points if self.passed[e.name] else 0 for e in checks.exercises}
+
+    def total(self, checks: Checks) -> int:
+        return sum(self.points(checks).values())
+
 
 def run_notes(result: dict, cell_timeout: float, timeout: float) -> list[str]:
     """What went wrong while the notebook ran, for the feedback: timeouts, kernel deaths, skipped cells."""
