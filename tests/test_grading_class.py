@@ -12,12 +12,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from tools.measure_class import build_class, grade_command, signal_after, stored_results
 
 pytestmark = pytest.mark.slow
 
@@ -32,32 +33,6 @@ def write_class(folder: Path, size: int) -> Path:
         cells = [nbformat.v4.new_code_cell(f"{QUICK}\nstudent = {number}")]
         nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / f"student_{number}.ipynb")
     return folder
-
-
-def grade_command(submissions: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "grading", "grade", "assignment_06", str(submissions), "--out", str(out), *extra]
-
-
-def finished(out: Path) -> list[Path]:
-    return sorted((out / "results").glob("*.json")) if (out / "results").is_dir() else []
-
-
-def stop_after(command: list[str], out: Path, results: int, signum: int, tmp: Path) -> subprocess.CompletedProcess:
-    """Run the grader until ``results`` outcomes are on disk, then send it ``signum``."""
-    grader = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TMPDIR": str(tmp)},
-    )
-    deadline = time.monotonic() + 300
-    while len(finished(out)) < results and grader.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    grader.send_signal(signum)
-    stdout, stderr = grader.communicate(timeout=60)
-    return subprocess.CompletedProcess(command, grader.returncode, stdout, stderr)
 
 
 def processes_using(folder: Path) -> list[str]:
@@ -88,9 +63,9 @@ def test_a_stopped_class_keeps_what_finished_and_resumes_where_it_stopped(tmp_pa
     submissions, out, tmp = write_class(tmp_path / "class", CLASS_SIZE), tmp_path / "out", tmp_path / "tmp"
     tmp.mkdir()
     command = grade_command(submissions, out, "--jobs", "2")
-    stopped = stop_after(command, out, STOP_AFTER, signum, tmp)
+    stopped = signal_after(command, out, STOP_AFTER, signum, {**os.environ, "TMPDIR": str(tmp)}, deadline_s=300)
     assert stopped.returncode == (128 + signal.SIGTERM if signum == signal.SIGTERM else -signal.SIGKILL), stopped.stderr
-    kept = finished(out)
+    kept = stored_results(out)
     assert STOP_AFTER <= len(kept) < CLASS_SIZE and no_partial_files(out)
     for path in kept:  # every stored result, and its feedback, is whole
         record = json.loads(path.read_text())
@@ -112,7 +87,7 @@ def test_a_stopped_class_keeps_what_finished_and_resumes_where_it_stopped(tmp_pa
     assert f"{CLASS_SIZE} of {CLASS_SIZE} graded ({len(kept)} reused, {graded_now} graded now)" in resumed.stdout
     assert sorted(rows(out)) == [f"student_{number}" for number in range(CLASS_SIZE)]
     assert [json.loads(path.read_text())["fingerprint"] for path in kept] == [
-        json.loads(path.read_text())["fingerprint"] for path in finished(out) if path in kept
+        json.loads(path.read_text())["fingerprint"] for path in stored_results(out) if path in kept
     ]
     print(f"\nresumed {graded_now} of {CLASS_SIZE} in {time.monotonic() - start:.1f} s")
 
@@ -137,8 +112,6 @@ def test_a_changed_submission_or_setting_is_graded_again_and_force_grades_all(tm
 
 
 def test_the_measured_class_mixes_every_kind_of_submission(tmp_path):
-    from tools.measure_class import build_class
-
     kinds = build_class(tmp_path / "class", 24)
     files = sorted(path.name for path in (tmp_path / "class").iterdir())
     assert len(files) == 24 == sum(kinds.values())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import shutil
 import signal
@@ -24,6 +25,7 @@ from pathlib import Path
 import nbformat
 
 from grading.checks import load_checks
+from grading.store import RESULTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUT = REPO_ROOT / "build" / "measure_class"
@@ -85,18 +87,49 @@ def build_class(folder: Path, size: int, seed: int = 0) -> dict[str, int]:
     return {**kinds, "student": 5, "hostile": 4, "not_a_notebook": 3}
 
 
+def grade_command(folder: Path, out: Path, *extra: str) -> list[str]:
+    """``python -m grading grade assignment_06 FOLDER --out OUT``, then ``extra``."""
+    return [sys.executable, "-m", "grading", "grade", "assignment_06", str(folder), "--out", str(out), *extra]
+
+
+def stored_results(out: Path) -> list[Path]:
+    """The outcomes the grader has stored in ``out`` so far: one file per finished submission."""
+    results = out / RESULTS
+    return sorted(results.glob("*.json")) if results.is_dir() else []
+
+
+def signal_after(
+    command: list[str],
+    out: Path,
+    results: int,
+    signum: int = signal.SIGTERM,
+    env: dict[str, str] | None = None,
+    deadline_s: float | None = None,
+) -> subprocess.CompletedProcess:
+    """Run the grader ``command`` until ``results`` outcomes are stored in ``out``, then send it ``signum``.
+
+    Stops waiting after ``deadline_s`` seconds (None: for as long as the grader runs).
+    """
+    grader = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    deadline = math.inf if deadline_s is None else time.monotonic() + deadline_s
+    while len(stored_results(out)) < results and grader.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    grader.send_signal(signum)
+    stdout, stderr = grader.communicate(timeout=60)
+    return subprocess.CompletedProcess(command, grader.returncode, stdout, stderr)
+
+
 def grade(folder: Path, out: Path, jobs: int, stop_after: int | None = None) -> dict:
     """Run the grader on ``folder`` into ``out``; with ``stop_after``, SIGTERM it once that many are done."""
-    command = [sys.executable, "-m", "grading", "grade", "assignment_06", str(folder), "--out", str(out)]
-    command += ["--jobs", str(jobs)]
+    command = grade_command(folder, out, "--jobs", str(jobs))
     start = time.monotonic()
-    grader = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if stop_after is not None:
-        results = out / "results"
-        while grader.poll() is None and len(list(results.glob("*.json")) if results.is_dir() else []) < stop_after:
-            time.sleep(0.5)
-        grader.send_signal(signal.SIGTERM)
-    stdout, stderr = grader.communicate()
+    if stop_after is None:
+        grader = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+    else:
+        grader = signal_after(command, out, stop_after)
+    stdout, stderr = grader.stdout, grader.stderr
     seconds = time.monotonic() - start
     summary = json.loads((out / "summary.json").read_text())
     return {
