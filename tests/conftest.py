@@ -4,6 +4,10 @@
 ``pytest --nbmake --overwrite build/nbtest tests``: nbmake executes the copies
 first and keeps their outputs, then the tests here read those outputs. When a
 test runs without that (``pytest tests/...``), the notebook is executed here.
+
+Wall time is reported, never asserted: at the end of the session every notebook executed in it,
+and every time a test handed to ``time_report``, is printed beside its budget and written to
+``build/nbtest/times.json`` (``tools/time_report.py``).
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import nbformat
 import pytest
 
 from helper_functions import RESULTS_MIME
+from tools import time_report as timing
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NBTEST_DIR = REPO_ROOT / "build" / "nbtest"
 SESSION_START = time.time()
+TIMED: dict[str, float] = {}  # what tests handed to the ``time_report`` fixture: name -> seconds
 # set by `pytest --cov` (pyproject: patch = ["subprocess"]) so that every Python process a test starts is measured
 COVERAGE_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
@@ -106,3 +112,34 @@ def results_of():
         return cache[relative_path]
 
     return read
+
+
+@pytest.fixture(scope="session")
+def time_report():
+    """``time_report(name, seconds)``: report a wall time at the end of the session, beside its budget."""
+
+    def report(name: str, seconds: float) -> None:
+        TIMED[name] = seconds
+
+    return report
+
+
+def executed_this_session() -> list[Path]:
+    """The copies in ``build/nbtest`` that a notebook run of this session wrote."""
+    copies = NBTEST_DIR.rglob("*.ipynb") if NBTEST_DIR.is_dir() else []
+    return [path for path in copies if path.stat().st_mtime >= SESSION_START]
+
+
+def pytest_terminal_summary(terminalreporter):
+    notebooks = executed_this_session()
+    if not notebooks and not TIMED:
+        return
+    step_ms = timing.calibrate()  # after the tests, on a machine that runs nothing else of the suite's
+    factor = timing.speed_factor(step_ms)
+    measurements = timing.notebook_measurements(notebooks, NBTEST_DIR, factor)
+    measurements += [timing.measure(name, seconds, factor) for name, seconds in sorted(TIMED.items())]
+    terminalreporter.section("wall times beside their budgets (a report, not a test)")
+    report = NBTEST_DIR / timing.REPORT_NAME
+    for line in timing.write(measurements, step_ms, report, "pytest (make test)"):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"written to {report.relative_to(REPO_ROOT)}")

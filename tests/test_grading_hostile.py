@@ -27,6 +27,7 @@ from browser_harness import chromium, screenshot
 
 from grading.cgroups import available
 from grading.sandbox import bwrap_works
+from tools.time_report import AUTOGRADER_RUN, SLOWEST_GRADED
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +37,7 @@ EXERCISE = REPO_ROOT / "exercises" / "assignment_06_classification.ipynb"
 EXERCISES = [f"ex{n}" for n in range(1, 10)]
 CELL_TIMEOUT = 20  # seconds; the slowest solution cell takes about 3 s on an idle machine
 CGROUPS = available()[0] is not None
+HANG_ON_PURPOSE = ("loop_forever.ipynb", "ignore_interrupts.ipynb")  # they run into the cell time limit
 
 # A unique line of each exercise's solution cell, to find the cell in the notebook.
 ANCHORS = {
@@ -313,7 +315,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, time_report):
     """Grade every submission in one call; return the grade rows by name and what the test needs to check."""
     root = tmp_path_factory.mktemp("class")
     instructor, out, tmp_root = root / "submissions", root / "out", root / "tmp"
@@ -363,6 +365,10 @@ def batch(tmp_path_factory):
     seconds = time.monotonic() - start
     with open(out / "grades.csv", newline="") as sheet:
         rows = {str(Path(row["submission"]).relative_to(instructor)): row for row in csv.DictReader(sheet)}
+    if (out / "results.json").exists():
+        times = [result["extra_data"] for result in json.loads((out / "results.json").read_text())]
+        on_time = [t["seconds"] for t in times if Path(t["submission"]).name not in HANG_ON_PURPOSE]
+        time_report(SLOWEST_GRADED, max(on_time))
     return {
         "rows": rows,
         "run": run,
@@ -468,16 +474,8 @@ def test_the_class_report_matches_the_grade_sheet_and_renders(batch, tmp_path):
         screenshot(page, "class_report", full_page=True)
 
 
-# ---------------------------------------------------------------- one submission, and Gradescope
-def test_grading_one_submission_takes_at_most_60_seconds(batch):
-    results = json.loads((batch["out"] / "results.json").read_text())
-    seconds = {Path(r["extra_data"]["submission"]).name: r["extra_data"]["seconds"] for r in results}
-    on_time = {name: s for name, s in seconds.items() if name not in ("loop_forever.ipynb", "ignore_interrupts.ipynb")}
-    print(f"\nsolution: {seconds['solution.ipynb']} s, slowest: {max(on_time.values())} s (with --jobs 2)")
-    assert max(on_time.values()) <= 60
-
-
-def test_the_gradescope_bundle_grades_the_solution_outside_gradescope(tmp_path):
+# ---------------------------------------------------------------- Gradescope
+def test_the_gradescope_bundle_grades_the_solution_outside_gradescope(tmp_path, time_report):
     bundle = tmp_path / "autograder.zip"
     export = subprocess.run(
         [sys.executable, "-m", "grading", "export-gradescope", "assignment_06", "--out", str(bundle)],
@@ -503,9 +501,8 @@ def test_the_gradescope_bundle_grades_the_solution_outside_gradescope(tmp_path):
     start = time.monotonic()
     run = subprocess.run(["bash", str(source / "run_autograder")], env=env, capture_output=True, text=True)
     seconds = time.monotonic() - start
-    print(f"\nrun_autograder on the solution: {seconds:.1f} s (load average {os.getloadavg()[0]:.1f})")
+    time_report(AUTOGRADER_RUN, seconds)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert seconds <= 60
     assert "bubblewrap" not in run.stderr  # the fallback was chosen on purpose: no warning
     result = json.loads((results / "results.json").read_text())
     assert result["score"] == 9 and len(result["tests"]) == 9

@@ -8,7 +8,6 @@ before every model, one optimizer per model, a table of contents that matches th
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 
 import jupytext
@@ -22,7 +21,6 @@ EXERCISES = "exercises/02_pytorch_classification_exercises.ipynb"
 MASTERS = [REPO_ROOT / LESSON, REPO_ROOT / SOLUTIONS]
 CIRCLE_TEST_SAMPLES = 200  # 20% of make_circles' 1000 samples (and of make_blobs' and make_moons')
 SPIRAL_TEST_SAMPLES = 60  # 20% of 3 arms x 100 points
-LESSON_TIME_LIMIT_S = 60
 
 
 # ---------------------------------------------------------------- the numbers the notebooks computed
@@ -50,19 +48,6 @@ def test_solutions_reach_the_bounds_the_exercises_ask_for(results_of):
     assert results["spirals_test_acc"] >= 95, results
     assert is_whole_split_accuracy(results["moons_test_acc"], CIRCLE_TEST_SAMPLES)
     assert is_whole_split_accuracy(results["spirals_test_acc"], SPIRAL_TEST_SAMPLES)
-
-
-@pytest.mark.slow
-def test_lesson_runs_within_its_time_budget():
-    """From the first cell's start to the last cell's end, read from nbclient's timing metadata."""
-    notebook = executed_notebook(LESSON)
-    timings = [cell.metadata["execution"] for cell in notebook.cells if cell.cell_type == "code"]
-
-    def stamp(text: str) -> datetime:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-    seconds = (stamp(timings[-1]["iopub.status.idle"]) - stamp(timings[0]["iopub.status.busy"])).total_seconds()
-    assert seconds <= LESSON_TIME_LIMIT_S, f"lesson 02 took {seconds:.1f} s, over its {LESSON_TIME_LIMIT_S} s budget"
 
 
 @pytest.mark.slow

@@ -4,7 +4,9 @@ Run: ``python -m tools.run_notebooks [NOTEBOOK_OR_FOLDER ...] [--out build/execu
 (default: every ``.ipynb`` in ``notebooks/`` and ``solutions/``; ``make notebooks``
 runs this). Each notebook runs in a fresh kernel with its own folder as the working
 directory, as in Jupyter. Cells tagged ``raises-exception`` may raise; any other
-error stops that notebook and makes the command exit 1 after the rest have run.
+error stops that notebook and makes the command exit 1 after the rest have run. At the end it
+prints each notebook's time beside its budget and writes them to ``times.json`` in the output folder
+(``tools/time_report.py``): a slow machine is reported, never failed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from tools import time_report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = ("notebooks", "solutions")
@@ -65,15 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for executed copies")
     args = parser.parse_args(argv)
     out_dir = args.out.resolve()
-    failures = 0
+    # timed first, on a machine that is not yet running a notebook
+    factor = time_report.speed_factor(step_ms := time_report.calibrate())
+    failures, executed = 0, []
     for path in expand(args.sources):
         try:
             target, seconds = execute(path, out_dir)
+            executed.append(target)
             print(f"ok     {seconds:7.1f} s  {shown(path)} -> {shown(target)}", flush=True)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
             failures += 1
             summary = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
             print(f"FAILED {shown(path)}: {summary}", file=sys.stderr, flush=True)
+    measurements = time_report.notebook_measurements(executed, out_dir, factor)
+    command = " ".join(["python -m tools.run_notebooks", *(sys.argv[1:] if argv is None else argv)])
+    for line in time_report.write(measurements, step_ms, out_dir / time_report.REPORT_NAME, command):
+        print(line, flush=True)
     return 1 if failures else 0
 
 
