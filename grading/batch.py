@@ -3,9 +3,11 @@
 Used by ``python -m grading grade`` (see ``grading.cli``). Each submission gets its own
 temporary folder (``work/`` is its working directory, with a copy of the notebook and
 of ``helper_functions.py``; ``home/`` and ``tmp/`` hold what its kernel writes), its own
-sandboxed process (``grading.submission_run``) and a wall-clock limit. Nothing a
-submission prints is read: only that process's result line, which carries the results of
-the checks taken from the course's master.
+sandboxed process (``grading.submission_run``, the driver) and a wall-clock limit. Nothing a
+submission prints is read: only the driver's result line, which carries what the kernel handed
+over for each exercise, as data. Once the kernel is gone, the checker
+(``grading.checker.judge``) judges that data in a process of its own, with the checks taken from
+the course's master.
 
 A class is graded so that nothing finished is lost (``grade_submissions``): each outcome is
 stored in ``--out`` as soon as it is known (``store``), a stored outcome whose fingerprint still
@@ -33,7 +35,9 @@ from pathlib import Path
 import nbformat
 
 from grading import cgroups, sandbox, store
+from grading.checker import judge
 from grading.checks import REPO_ROOT, Checks
+from grading.kernel.handover import HANDOVER_LIMIT_BYTES
 from grading.places import Place, exercise_places
 from grading.reports import write_class_files, write_feedback
 from grading.results import CheckResult, Outcome, cell_errors, graded_results, run_notes, status_of
@@ -52,6 +56,7 @@ class Settings:
     check_timeout: float = 30.0  # one check
     interrupt_grace: float = 5.0  # how long an interrupted cell may take to stop
     max_restarts: int = 3  # reruns after a cell kills or hangs the kernel
+    handover_limit: int = HANDOVER_LIMIT_BYTES  # one exercise's answers, handed over as data
     sandbox: str = "auto"  # auto, bwrap or none
     limits: Limits = field(default_factory=Limits)
     caps: cgroups.Caps = field(default_factory=cgroups.Caps)  # all of a submission's processes together
@@ -140,6 +145,7 @@ def _job(notebook: nbformat.NotebookNode, checks: Checks, places: dict[str, Plac
         "check_timeout": settings.check_timeout,
         "interrupt_grace": settings.interrupt_grace,
         "max_restarts": settings.max_restarts,
+        "handover_limit": settings.handover_limit,
         "cell_budget": settings.timeout - final_budget,  # the submission's cells and its checks where they stand
         "final_budget": final_budget,  # the checks after the last cell
         "limits": asdict(settings.limits),
@@ -225,9 +231,10 @@ def grade_submission(
     """
     start = time.monotonic()
 
-    def outcome(status: str, results: dict | None = None, notes=(), errors=(), grader_error=None) -> Outcome:
+    def outcome(status: str, results=None, notes=(), errors=(), grader_error=None, tampering=()) -> Outcome:
         by_name = {e.name: (results or {}).get(e.name, CheckResult(False)) for e in checks.exercises}
-        return Outcome(submission, status, by_name, list(notes), list(errors), time.monotonic() - start, grader_error)
+        seconds = time.monotonic() - start
+        return Outcome(submission, status, by_name, list(notes), list(errors), seconds, grader_error, list(tampering))
 
     try:
         notebook = load_notebook(submission.path)
@@ -255,9 +262,22 @@ def grade_submission(
             events = group.events()
             group.release()
         shutil.rmtree(folder, ignore_errors=True)
+    result |= verdicts(result.get("handovers", {}), checks, settings)
     results, place_notes = graded_results(notebook, checks, places, result)
     notes = run_notes(result, settings.cell_timeout, settings.timeout) + _cap_notes(events, settings.caps) + place_notes
-    return outcome(status_of(result), results, notes, cell_errors(notebook, checks, result.get("errors", [])))
+    errors = cell_errors(notebook, checks, result.get("errors", []))
+    return outcome(status_of(result), results, notes, errors, tampering=result.get("tampering", []))
+
+
+def verdicts(handovers: dict, checks: Checks, settings: Settings) -> dict[str, dict[str, dict]]:
+    """The checker's results on what the kernel handed over, with the names a later cell assigned again."""
+    judged = judge.judge_submission(
+        checks.code, handovers, settings.check_timeout, settings.limits.memory_bytes, settings.handover_limit
+    )
+    for name, handed in handovers.get("at_end", {}).items():
+        if name in judged["at_end"]:
+            judged["at_end"][name]["reassigned"] = handed.get("reassigned", [])
+    return judged
 
 
 def _warn(message: str) -> None:
@@ -325,6 +345,7 @@ def grade_submissions(
         return [known[submission.slug] for submission in submissions if submission.slug in known]
 
     write_class_files(in_order(), checks, out)
+    judge.start()  # the checker's fork server imports its libraries while the first kernel runs
     # what a submission must not read: the masters (they hold the solutions) and the other submissions
     hide = sandbox.folders_to_hide(
         [checks.master.parent, *(submission.path.parent for submission in submissions)],

@@ -1,11 +1,13 @@
-"""The trusted checks of an assignment, read from its master notebook, and the cell that runs them.
+"""The trusted checks of an assignment, read from its master notebook, and the assignments there are.
 
-Each assignment's master (``solutions/<name>.py``) holds one cell tagged ``harness``
-(defining ``EXERCISES``, ``exercise``, ``run_check`` and ``reassigned``) and, after each
-exercise, a cell tagged ``check`` that registers ``check_exN`` with
-``@exercise("exN", points=..., hint=...)``. The grader reads those cells from the
-master, never from a submission, and drops their top-level ``check(...)`` calls,
-which are only the student's self-check.
+Every master in ``solutions/`` (or another folder of masters) that has a cell tagged
+``harness`` is an assignment the grader knows, named after its file: ``assignment_06_...py``
+is ``assignment_06``, ``02_..._solutions.py`` is ``exercises_02``. Its harness cell defines
+the hand-over, the rebuild and the check library (``tools/self_check.py``), and after each
+exercise a cell tagged ``check`` registers ``check_exN`` with
+``@exercise("exN", points=..., hint=..., reads=(...))``, ``reads`` naming the variables the
+check reads. The grader reads those cells from the master, never from a submission, and drops
+their top-level ``check(...)`` calls, which are only the student's self-check.
 
 The master also tells the grader where each exercise stands in a student's notebook:
 its heading (``### Exercise 3 ...``), the ids the generated exercise notebook gives its
@@ -15,7 +17,6 @@ cells, and which of its cells raise on purpose (tagged ``raises-exception``).
 from __future__ import annotations
 
 import ast
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,14 @@ from pathlib import Path
 import jupytext
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = {"assignment_06": "solutions/assignment_06_classification.py"}
+MASTERS_DIR = REPO_ROOT / "solutions"
 HARNESS_TAG = "harness"
 CHECK_TAG = "check"
 RAISES_TAG = "raises-exception"
 SOLUTION_ONLY_TAG = "solution-only"  # such cells are left out of the students' notebook
 EXERCISE_HEADING = re.compile(r"^#+\s*(Exercise\s+\d+)\b", re.MULTILINE | re.IGNORECASE)
+ASSIGNMENT_MASTER = re.compile(r"^assignment_(\d+)(?:_\w+)?$")  # assignment_06_classification -> assignment_06
+EXERCISES_MASTER = re.compile(r"^(\d+)_\w+_solutions$")  # 02_pytorch_classification_solutions -> exercises_02
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Exercise:
     name: str
     points: int
     hint: str
+    reads: tuple[str, ...] = ()  # the variables its check reads, handed over from the kernel
     heading: str = ""  # e.g. "Exercise 3", as its markdown heading names it
     cell_ids: tuple[str, ...] = ()  # ids of its cells in the students' notebook, heading to check cell
 
@@ -55,11 +59,31 @@ class Checks:
         return sum(exercise.points for exercise in self.exercises)
 
 
-def master_path(assignment: str, root: Path = REPO_ROOT) -> Path:
+def assignment_name(master: Path) -> str | None:
+    """The name a master is graded by (``assignment_06``, ``exercises_02``), or None for another file name."""
+    if found := ASSIGNMENT_MASTER.match(master.stem):
+        return f"assignment_{found.group(1)}"
+    if found := EXERCISES_MASTER.match(master.stem):
+        return f"exercises_{found.group(1)}"
+    return None
+
+
+def assignments(masters_dir: Path = MASTERS_DIR) -> dict[str, Path]:
+    """Every gradable master in ``masters_dir``: name -> path. A master is gradable when it has a harness cell."""
+    found = {}
+    for master in sorted(masters_dir.glob("*.py")):
+        name = assignment_name(master)
+        if name is not None and f'tags=["{HARNESS_TAG}"]' in master.read_text(encoding="utf-8"):
+            found[name] = master
+    return found
+
+
+def master_path(assignment: str, masters_dir: Path = MASTERS_DIR) -> Path:
     """Return the master notebook of ``assignment``; ``KeyError`` names the known ones."""
-    if assignment not in ASSIGNMENTS:
-        raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(sorted(ASSIGNMENTS))}")
-    return root / ASSIGNMENTS[assignment]
+    known = assignments(masters_dir)
+    if assignment not in known:
+        raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(sorted(known)) or 'none'}")
+    return known[assignment]
 
 
 def _without_check_calls(source: str) -> str:
@@ -91,16 +115,20 @@ def _declared_exercises(source: str, where: str) -> list[Exercise]:
                 continue
             try:
                 arguments = dict(zip(("name", "points", "hint"), map(ast.literal_eval, decorator.args), strict=False))
-                arguments.update({str(k.arg): ast.literal_eval(k.value) for k in decorator.keywords})
-                found.append(Exercise(str(arguments["name"]), int(arguments["points"]), str(arguments["hint"])))
+                # probes are computed when the check cell runs; the rest must be written out
+                arguments.update(
+                    {str(k.arg): ast.literal_eval(k.value) for k in decorator.keywords if k.arg != "probes"}
+                )
+                reads = tuple(str(variable) for variable in arguments.get("reads", ()))
+                found.append(Exercise(str(arguments["name"]), int(arguments["points"]), str(arguments["hint"]), reads))
             except (ValueError, KeyError) as error:
-                raise ValueError(f"{where}: @exercise needs literal name, points and hint ({error})") from None
+                raise ValueError(f"{where}: @exercise needs literal name, points, hint and reads ({error})") from None
     return found
 
 
-def load_checks(assignment: str, root: Path = REPO_ROOT) -> Checks:
+def load_checks(assignment: str, masters_dir: Path = MASTERS_DIR) -> Checks:
     """Read the harness, the check cells and the exercises' places from ``assignment``'s master notebook."""
-    master = master_path(assignment, root)
+    master = master_path(assignment, masters_dir)
     cells = [cell for cell in jupytext.read(master).cells if SOLUTION_ONLY_TAG not in cell.metadata.get("tags", [])]
     tags = [cell.metadata.get("tags", []) for cell in cells]
     harness = [cell.source for cell, cell_tags in zip(cells, tags, strict=True) if HARNESS_TAG in cell_tags]
@@ -115,101 +143,10 @@ def load_checks(assignment: str, root: Path = REPO_ROOT) -> Checks:
             # the generated notebook numbers its cells' ids by position (tools/check_notebooks.with_stable_ids)
             ids = tuple(f"cell-{position}" for position in range(heading_at, index + 1))
             for declared in _declared_exercises(cell.source, str(master)):
-                exercises.append(Exercise(declared.name, declared.points, declared.hint, heading, ids))
+                exercises.append(Exercise(declared.name, declared.points, declared.hint, declared.reads, heading, ids))
     names = [exercise.name for exercise in exercises]
     if not exercises or len(set(names)) != len(names):
         raise ValueError(f"{master}: check cells must declare distinct exercises, found {names}")
     code = "\n\n".join([harness[0], *map(_without_check_calls, check_sources)])
     deliberate = [cell.source.strip() for cell, cell_tags in zip(cells, tags, strict=True) if RAISES_TAG in cell_tags]
     return Checks(assignment, master, code, tuple(exercises), frozenset(deliberate))
-
-
-# Runs in the submission's kernel, right after the cells of the exercises in `names` (where
-# they stand), and once more after the last cell (`final`). It reads nothing the submission
-# defined except through `user_ns` (a snapshot of its variables): the checks are executed
-# from the master's source into a fresh namespace, each one alone on its own copy of the
-# snapshot, under its own time limit, and each result is printed on its own line behind a
-# nonce drawn just before this cell, after the submission's cells before it had run. Lines
-# without the nonce are never read. Where it stands, a check's run also keeps the objects it
-# read; the final run says which of them a later cell replaced (`reassigned`).
-_GRADER_CELL = """\
-def __grade_submission(checks_code, nonce, time_limit, names, final, user_ns):
-    import json
-    import signal
-
-    class CheckTimeout(BaseException):  # not an Exception: run_check must not swallow it
-        pass
-
-    def on_alarm(signum, frame):
-        raise CheckTimeout
-
-    snapshot = dict(user_ns)
-    where_it_stands = snapshot.pop("__grading_where_it_stands__", None) or {}
-    checks = {"__name__": "__course_checks__"}
-    exec(compile(checks_code, "<course checks>", "exec"), checks)
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    try:
-        for name in names:
-            signal.setitimer(signal.ITIMER_REAL, time_limit)
-            try:
-                result = checks["run_check"](name, snapshot)
-            except CheckTimeout:
-                message = f"the check ran longer than {time_limit:g} s and was stopped"
-                hint = checks["EXERCISES"][name]["hint"]
-                result = {"passed": False, "part": "time limit", "message": message, "hint": hint, "read": []}
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            record = {key: str(result.get(key, ""))[:2000] for key in ("part", "message", "hint")}
-            record.update(name=name, passed=result.get("passed") is True)
-            if final:
-                record["reassigned"] = checks["reassigned"](where_it_stands.get(name, {}), snapshot)
-            else:
-                where_it_stands[name] = {variable: snapshot[variable] for variable in result.get("read", [])}
-            print(nonce + json.dumps(record), flush=True)
-    finally:
-        signal.signal(signal.SIGALRM, previous)
-    user_ns["__grading_where_it_stands__"] = where_it_stands
-
-
-__grade_submission(@CODE@, @NONCE@, @LIMIT@, @NAMES@, @FINAL@, globals())
-"""
-
-
-def grader_cell(checks_code: str, nonce: str, check_timeout: float, names: list[str], final: bool = False) -> str:
-    """Return the source of the cell that runs the checks of ``names`` and prints ``nonce`` + JSON for each."""
-    return (
-        _GRADER_CELL.replace("@CODE@", json.dumps(checks_code))
-        .replace("@NONCE@", json.dumps(nonce))
-        .replace("@LIMIT@", repr(float(check_timeout)))
-        .replace("@NAMES@", json.dumps(list(names)))
-        .replace("@FINAL@", repr(bool(final)))
-    )
-
-
-class TamperedResults(ValueError):
-    """A nonce-tagged result line is malformed or repeated: only the grader cell knows the nonce."""
-
-
-def read_results(lines: list[str], nonce: str, names: list[str]) -> dict[str, dict]:
-    """Parse the grader cell's nonce-tagged lines into ``{name: {"passed", "part", "message", "hint", ...}}``.
-
-    Raises ``TamperedResults`` when a line is malformed or an exercise is reported twice or
-    was not asked for: only the grader cell knows the nonce, so either means tampering.
-    """
-    results: dict[str, dict] = {}
-    for line in lines:
-        if not line.startswith(nonce):
-            continue
-        try:
-            record = json.loads(line[len(nonce) :])
-            name, passed = record["name"], record["passed"]
-            record = {key: str(record[key]) for key in ("part", "message", "hint")} | {
-                "passed": passed,
-                "reassigned": [str(variable) for variable in record.get("reassigned", [])],
-            }
-        except (ValueError, KeyError, TypeError):
-            raise TamperedResults("a check result line is malformed") from None
-        if name not in names or name in results or not isinstance(passed, bool):
-            raise TamperedResults(f"check result for {name!r} is unexpected or repeated")
-        results[name] = record
-    return results

@@ -71,6 +71,9 @@ def summarise(outcomes: list[Outcome], checks: Checks, submissions: int, **run: 
             {"submission": outcome.submission.label, "seconds": round(outcome.seconds, 1), "status": outcome.status}
             for outcome in slowest
         ],
+        "tampering": [
+            {"submission": outcome.submission.label, "cell": line} for outcome in outcomes for line in outcome.tampering
+        ],
         "grader_peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         **run,
     }
@@ -138,6 +141,13 @@ def render_html(summary: dict[str, Any]) -> str:
         _table(["exercise", "part", "message (numbers masked)", "submissions"], failure_rows),
         "<h2>Statuses</h2>",
         _table(["status", "submissions"], [[status, count] for status, count in summary["statuses"].items()]),
+        "<h2>Tampering seen</h2>",
+        "<p>What a submission's cells replaced that graders rely on. The checks run in a process of their own, "
+        "on the answers the notebook handed over as data, so none of this can change a verdict: it is shown "
+        "for you to judge.</p>",
+        _table(["submission", "cell, and what it replaced"], [[t["submission"], t["cell"]] for t in summary["tampering"]])
+        if summary["tampering"]
+        else "<p>None.</p>",
         "<h2>Slowest submissions</h2>",
         _table(
             ["submission", "seconds", "status"],

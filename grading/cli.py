@@ -6,6 +6,10 @@ Run::
     python -m grading export-gradescope assignment_06 --out FILE.zip
     python -m grading list
 
+An assignment is named after its master in ``solutions/`` (``--masters`` names another folder):
+``assignment_06`` for ``assignment_06_classification.py``, ``exercises_02`` for
+``02_pytorch_classification_solutions.py``; ``list`` shows them.
+
 ``grade`` takes ``.ipynb`` files, ``py:percent`` ``.py`` files and folders of them, and
 writes into DIR, as each submission is graded: ``results/`` (each outcome, for resuming),
 ``feedback/`` (a JSON and a Markdown file per submission), ``grades.csv`` and
@@ -32,7 +36,7 @@ from pathlib import Path
 
 from grading import cgroups, sandbox
 from grading.batch import ClassRun, Settings, grade_submissions
-from grading.checks import ASSIGNMENTS, Checks, load_checks
+from grading.checks import MASTERS_DIR, Checks, assignments, load_checks
 from grading.class_report import summarise, write_class_report
 from grading.results import Outcome
 from grading.submissions import find_submissions
@@ -60,8 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grading", description="Grade course assignments.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    grade = commands.add_parser("grade", help="grade submissions and write grades.csv, results.json and feedback/")
-    grade.add_argument("assignment", help=f"one of: {', '.join(sorted(ASSIGNMENTS))}")
+    masters = argparse.ArgumentParser(add_help=False)
+    masters.add_argument(
+        "--masters", type=Path, default=MASTERS_DIR, help="the folder of assignment masters (default: solutions/)"
+    )
+    grade = commands.add_parser(
+        "grade", parents=[masters], help="grade submissions and write grades.csv, results.json and feedback/"
+    )
+    grade.add_argument("assignment", help="the assignment's name, as `list` shows it (e.g. assignment_06)")
     grade.add_argument("submissions", nargs="+", help=".ipynb or .py notebooks, or folders of them")
     grade.add_argument("--out", type=Path, required=True, help="folder for the results")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
@@ -99,11 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="bwrap, none, or auto: bwrap when it works here (default; env GRADING_SANDBOX)",
     )
 
-    export = commands.add_parser("export-gradescope", help="build a Gradescope autograder zip")
-    export.add_argument("assignment", help=f"one of: {', '.join(sorted(ASSIGNMENTS))}")
+    export = commands.add_parser("export-gradescope", parents=[masters], help="build a Gradescope autograder zip")
+    export.add_argument("assignment", help="the assignment's name, as `list` shows it (e.g. assignment_06)")
     export.add_argument("--out", type=Path, required=True, help="the .zip to write")
 
-    commands.add_parser("list", help="list the assignments the grader knows")
+    commands.add_parser("list", parents=[masters], help="list the assignments the grader knows")
     return parser
 
 
@@ -114,19 +124,21 @@ def _print_progress(outcome: Outcome, checks: Checks) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    known = assignments(args.masters)
     if args.command == "list":
-        for name, master in sorted(ASSIGNMENTS.items()):
+        for name, master in sorted(known.items()):
             print(f"{name}\t{master}")
         return 0
-    if args.assignment not in ASSIGNMENTS:
+    if args.assignment not in known:
         print(
-            f"error: unknown assignment {args.assignment!r}; known: {', '.join(sorted(ASSIGNMENTS))}", file=sys.stderr
+            f"error: unknown assignment {args.assignment!r}; known in {args.masters}: {', '.join(sorted(known))}",
+            file=sys.stderr,
         )
         return 2
     if args.command == "export-gradescope":
         from grading.gradescope import export
 
-        print(f"wrote {export(args.assignment, args.out)}")
+        print(f"wrote {export(args.assignment, args.out, masters_dir=args.masters)}")
         return 0
 
     if args.jobs < 1:
@@ -137,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    checks = load_checks(args.assignment)
+    checks = load_checks(args.assignment, args.masters)
     settings = Settings(
         timeout=args.timeout,
         cell_timeout=args.cell_timeout,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from grading.checks import REPO_ROOT, master_path
+from grading.checks import MASTERS_DIR, REPO_ROOT, master_path
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -55,21 +55,21 @@ cp "$work/results.json" "$RESULTS_DIR/results.json"
 """
 
 
-def bundle_files(assignment: str, root: Path = REPO_ROOT) -> dict[str, Path]:
-    """Map each path inside the bundle to the repository file it comes from."""
-    master = master_path(assignment, root)
-    files = {str(path.relative_to(root)): path for path in sorted((root / "grading").glob("*.py"))}
-    files[str(master.relative_to(root))] = master
+def bundle_files(assignment: str, root: Path = REPO_ROOT, masters_dir: Path = MASTERS_DIR) -> dict[str, Path]:
+    """Map each path inside the bundle to the repository file it comes from (the master goes to solutions/)."""
+    master = master_path(assignment, masters_dir)
+    files = {str(path.relative_to(root)): path for path in sorted((root / "grading").rglob("*.py"))}
+    files[f"solutions/{master.name}"] = master
     for name in ("helper_functions.py", "requirements.txt"):
         files[name] = root / name
     return files
 
 
-def export(assignment: str, out: Path, root: Path = REPO_ROOT) -> Path:
+def export(assignment: str, out: Path, root: Path = REPO_ROOT, masters_dir: Path = MASTERS_DIR) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` to ``out``; return ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, path in bundle_files(assignment, root).items():
+        for name, path in bundle_files(assignment, root, masters_dir).items():
             archive.write(path, name)
         for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
             info = zipfile.ZipInfo(name)

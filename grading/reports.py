@@ -36,15 +36,17 @@ def gradescope_result(outcome: Outcome, checks: Checks) -> dict:
             }
         )
     errors = [f"Error in {line}" for line in outcome.errors]
+    tampering = [f"Tampering seen (no effect on points): {line}" for line in outcome.tampering]
     return {
         "score": sum(points.values()),
-        "output": "\n".join([f"Status: {outcome.status}", *outcome.notes, *errors]),
+        "output": "\n".join([f"Status: {outcome.status}", *outcome.notes, *errors, *tampering]),
         "tests": tests,
         "extra_data": {
             "submission": outcome.submission.label,
             "status": outcome.status,
             "max_score": checks.max_points,
             "seconds": round(outcome.seconds, 1),
+            "tampering": outcome.tampering,
         },
     }
 
@@ -74,6 +76,16 @@ def feedback_markdown(outcome: Outcome, checks: Checks) -> str:
         lines += ["", "## Notes", "", *[f"- {note}" for note in outcome.notes]]
     if outcome.errors:
         lines += ["", "## Cells that raised an error", "", *[f"- {line}" for line in outcome.errors]]
+    if outcome.tampering:
+        lines += [
+            "",
+            "## Tampering seen",
+            "",
+            "These cells replaced something that graders rely on. Your points come only from the checks, which "
+            "run outside your notebook on the answers it handed over, so this changed nothing.",
+            "",
+            *[f"- {line}" for line in outcome.tampering],
+        ]
     return "\n".join(lines) + "\n"
 
 

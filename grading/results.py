@@ -3,7 +3,7 @@ notes on where it was checked and what later cells changed, the cells that raise
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nbformat
 
@@ -32,6 +32,7 @@ class Outcome:
     errors: list[str]  # the cells of the student's that raised, one line each
     seconds: float
     grader_error: str | None = None
+    tampering: list[str] = field(default_factory=list)  # what its cells replaced that graders rely on: information
 
     @property
     def passed(self) -> dict[str, bool]:

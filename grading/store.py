@@ -22,7 +22,7 @@ from grading.results import CheckResult, Outcome
 from grading.submissions import Submission
 
 RESULTS = "results"
-FORMAT = 1  # bump when the stored outcome changes shape: older results are then graded again
+FORMAT = 2  # bump when the stored outcome changes shape: older results are then graded again
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -66,6 +66,7 @@ def save(out: Path, outcome: Outcome, key: str) -> None:
         "notes": outcome.notes,
         "errors": outcome.errors,
         "seconds": outcome.seconds,
+        "tampering": outcome.tampering,
     }
     write_atomically(_path(out, outcome.submission), json.dumps(record, indent=2) + "\n")
 
@@ -77,6 +78,14 @@ def load(out: Path, submission: Submission, key: str) -> Outcome | None:
         if record["fingerprint"] != key:
             return None
         results = {name: CheckResult(**result) for name, result in record["results"].items()}
-        return Outcome(submission, record["status"], results, record["notes"], record["errors"], record["seconds"])
+        return Outcome(
+            submission,
+            record["status"],
+            results,
+            record["notes"],
+            record["errors"],
+            record["seconds"],
+            tampering=record["tampering"],
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None

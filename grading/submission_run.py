@@ -1,16 +1,20 @@
-"""Run one submission in a fresh kernel, and its trusted checks in that kernel, where each exercise stands.
+"""Run one submission in a fresh kernel and collect what it hands over where each exercise stands.
 
-Started by ``grading.batch`` inside the sandbox, never by hand. It reads one JSON job
-on stdin (the notebook, the check code, the limits), and prints one line on stdout:
+The driver: started by ``grading.batch`` inside the sandbox, never by hand. It reads one JSON
+job on stdin (the notebook, the check code, the limits), and prints one line on stdout:
 ``RESULT_MARK`` followed by the JSON result, written last, after every process the
 submission started has been killed. The kernel writes to /dev/null, not to that
 stdout, and in the sandbox cannot open this process's files (it is made non-dumpable
 and the sandbox has no capabilities), so the last result line comes from here.
 
-Each exercise is checked where it stands: right after the cell the job names for it
-(``check_after``), by a grader cell with a nonce of its own, drawn just before it runs.
-After the last cell every check runs once more (``at_end``): for exercises whose place
-was not found, and to tell which names a later cell changed.
+No check runs here, and none in the kernel. Right after the cell the job names for an
+exercise (``check_after``), a cell of the grader's (``grading/kernel/handover_cell.py``) has
+the kernel hand that exercise's answers over as data; this driver keeps, from that cell's
+outputs, the exercises it asked for, once each and within the size limit, and leaves the
+verdicts to the checker (``grading/checker/judge.py``), which runs after the kernel is gone.
+After the last cell every exercise hands over once more (``at_end``): for exercises whose place
+was not found, and to tell which names a later cell changed. After every cell of the
+submission's, the tamper probe (``grading/kernel/tamper_probe.py``) says what it replaced.
 
 Errors in cells are allowed and reported. A cell that runs past ``cell_timeout`` is
 interrupted and the run goes on. A cell that kills the kernel, or ignores the interrupt,
@@ -21,10 +25,13 @@ kernel fails its exercises and is left out of the rerun.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import base64
+import binascii
 import copy
+import functools
 import json
-import secrets
 import subprocess
 import sys
 import traceback
@@ -34,15 +41,25 @@ from queue import Empty
 from time import monotonic
 
 import nbformat
+import zmq
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from grading.checks import TamperedResults, grader_cell, read_results
+from grading.kernel import tamper_probe
+from grading.kernel.handover_cell import HANDOVER_MIME, handover_cell
 from grading.sandbox import Limits, adopt_orphans, apply_limits, die_with_parent, hide_from_children, kill_descendants
 
 RESULT_MARK = "GRADING-RESULT "
 TIMEOUT_ENAME = "CellTimeoutError"
-CHECK_CELL_SLACK = 5.0  # seconds a grader cell may take beyond its checks' own limits (compiling, printing)
+CHECK_CELL_SLACK = 5.0  # seconds a hand-over cell may take beyond its exercises' own limits (compiling, saving)
+PROBE_MODULE = "__course_tamper_probe__"
+PROBE_EXPRESSION = f"__import__('sys').modules[{PROBE_MODULE!r}].changes()"
+PROBE_SETUP = (
+    "import sys as _s, types as _t\n"
+    f"_m = _t.ModuleType({PROBE_MODULE!r})\n"
+    f"exec(compile({Path(tamper_probe.__file__).read_text()!r}, 'tamper_probe', 'exec'), _m.__dict__)\n"
+    f"_s.modules[{PROBE_MODULE!r}] = _m\n_m.start()\ndel _s, _t, _m"
+)
 
 
 @dataclass
@@ -53,6 +70,7 @@ class Log:
     kernel_deaths: list[str] = field(default_factory=list)
     budget_exhausted: bool = False
     errors: list[dict] = field(default_factory=list)  # {"cell": index, "ename", "evalue"} per cell that raised
+    tampering: list[str] = field(default_factory=list)  # "code cell 3 (`...`): json.dumps, ..." per cell
 
 
 def describe(notebook: nbformat.NotebookNode, index: int, line: int | None = None) -> str:
@@ -63,12 +81,12 @@ def describe(notebook: nbformat.NotebookNode, index: int, line: int | None = Non
     return f"code cell {number} (`{shown.strip()[:60]}`)"
 
 
-async def _responsive(client: NotebookClient, timeout: float) -> bool:
-    """True when the kernel finishes a trivial request within ``timeout`` (the interrupt worked)."""
+async def _responsive(client: NotebookClient, timeout: float, code: str = "None") -> bool:
+    """True when the kernel finishes running ``code`` (by default nothing) within ``timeout``."""
     kernel = client.kc
     if kernel is None:
         return False
-    msg_id = kernel.execute("None", silent=True, store_history=False)
+    msg_id = kernel.execute(code, silent=True, store_history=False)
     deadline = monotonic() + timeout
     while (left := deadline - monotonic()) > 0:
         try:
@@ -80,13 +98,40 @@ async def _responsive(client: NotebookClient, timeout: float) -> bool:
     return False
 
 
-def _stdout_lines(cell: nbformat.NotebookNode) -> list[str]:
-    return [
-        line
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream" and output.get("name") == "stdout"
-        for line in output.get("text", "").splitlines()
-    ]
+def handed_over(cell: nbformat.NotebookNode, names: list[str], limit: int) -> dict[str, dict]:
+    """What a hand-over cell's outputs carry for each exercise of ``names``: ``{"data": base64}`` or ``{"error"}``.
+
+    Only the exercises asked for, once each, within ``limit`` bytes; anything else is set aside
+    with a reason, and an exercise that handed nothing over says so.
+    """
+    found: dict[str, dict] = {}
+    for output in cell.get("outputs", []):
+        record = output.get("data", {}).get(HANDOVER_MIME) if output.get("output_type") == "display_data" else None
+        if not isinstance(record, dict) or record.get("exercise") not in names:
+            continue
+        name = record["exercise"]
+        if name in found:
+            found[name] = {"error": "it was handed over more than once"}
+            continue
+        data, reassigned = record.get("data"), record.get("reassigned", [])
+        entry: dict = {"reassigned": [str(v)[:100] for v in reassigned][:50] if isinstance(reassigned, list) else []}
+        if isinstance(record.get("error"), str):
+            entry["error"] = record["error"][:2000]
+        elif not isinstance(data, str):
+            entry["error"] = "the hand-over holds no data"
+        elif len(data) > limit * 4 // 3 + 4:
+            entry["error"] = f"it takes more than the limit of {limit / 2**20:.0f} MB"
+        else:
+            try:
+                base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                entry["error"] = "the hand-over is not base64 text"
+            else:
+                entry["data"] = data
+        found[name] = entry
+    for name in names:
+        found.setdefault(name, {"error": "nothing was handed over (the hand-over cell did not finish)"})
+    return found
 
 
 class _Restart(Exception):
@@ -117,6 +162,7 @@ class _Run:
         self.capped: list[int] = []  # cells during which the control group refused to start a process
         self.cell_limit = job["cell_timeout"]
         self.deadline = monotonic() + job["cell_budget"]
+        self.student_cells = len(self.work.cells)  # the hand-over cells are appended after these
         self.client = NotebookClient(
             self.work,
             timeout_func=lambda cell: max(1, int(min(self.cell_limit, self.deadline - monotonic()))),
@@ -129,12 +175,28 @@ class _Run:
             shutdown_kernel="immediate",
             startup_timeout=120,
             resources={"metadata": {"path": job["cwd"]}},
-            on_cell_executed=self._note_timeout,
+            on_cell_executed=self._after_cell,
         )
+        self.tampering_seen: set[str] = set()
 
-    def _note_timeout(self, cell, cell_index, execute_reply) -> None:
-        if execute_reply and execute_reply.get("content", {}).get("ename") == TIMEOUT_ENAME:
+    def _after_cell(self, cell, cell_index, execute_reply) -> None:
+        content = (execute_reply or {}).get("content", {})
+        if content.get("ename") == TIMEOUT_ENAME:
             self.timed_out.add(cell_index)
+        probe = content.get("user_expressions", {}).get("probe", {})
+        if probe.get("status") == "ok":
+            try:
+                changes = set(ast.literal_eval(probe.get("data", {}).get("text/plain", "[]")))
+            except (ValueError, SyntaxError, TypeError):
+                changes = {"the tamper probe's own answer"}
+        elif probe:
+            changes = {"the tamper probe (it raised)"}
+        else:
+            return  # the cell raised: IPython evaluates no probe; a later cell's shows what it changed
+        new = sorted(str(change)[:80] for change in changes - self.tampering_seen)
+        self.tampering_seen |= changes
+        if new and cell_index < self.student_cells:
+            self.log.tampering.append(f"{describe(self.work, cell_index)} replaced {', '.join(new[:12])}")
 
     def _refusals(self) -> int:
         """How many process starts the submission's control group has refused so far (0 without one)."""
@@ -169,10 +231,9 @@ class _Run:
             if not await _responsive(self.client, self.job["interrupt_grace"]):
                 raise _Restart(index, "ignored the interrupt")
 
-    async def _run_checks(self, names: list[str], final: bool, after: int) -> dict[str, dict]:
-        """Run the checks of ``names`` in a cell of the grader's own; return their results."""
-        nonce = secrets.token_hex(16)  # drawn now, after the submission's cells before this one have run
-        code = grader_cell(self.job["checks_code"], nonce, self.job["check_timeout"], names, final)
+    async def _hand_over(self, names: list[str], final: bool, after: int) -> dict[str, dict]:
+        """Have the kernel hand over the answers of ``names`` in a cell of the grader's; return what it handed."""
+        code = handover_cell(self.job["checks_code"], names, final, self.job["handover_limit"])
         cell = nbformat.v4.new_code_cell(code)
         self.work.cells.append(cell)
         index = len(self.work.cells) - 1
@@ -183,22 +244,30 @@ class _Run:
             await self.client.async_execute_cell(cell, index)
         except DeadKernelError:
             if final:
-                self.log.kernel_deaths.append(
-                    "the checks at the end (a check's use of your objects stopped the kernel)"
-                )
+                self.log.kernel_deaths.append("handing the answers over at the end (it stopped the kernel)")
                 return {}
-            raise _Restart(after, "stopped the kernel while being checked", check=True) from None
+            raise _Restart(after, "stopped the kernel while its answers were handed over", check=True) from None
         finally:
             self.cell_limit = self.job["cell_timeout"]
         if index in self.timed_out:
-            self.log.timeouts.append("the checks (they ran past their time limit)")
-        return read_results(_stdout_lines(cell), nonce, names)
+            self.log.timeouts.append("handing the answers over (it ran past its time limit)")
+        return handed_over(cell, names, self.job["handover_limit"])
+
+    async def _start_probe(self) -> None:
+        """Record how the kernel stands before the first cell, and ask the probe after every cell from now on."""
+        kernel = self.client.kc
+        if kernel is None or not await _responsive(self.client, self.job["cell_timeout"], PROBE_SETUP):
+            return
+        # every request from now on carries the probe, answered in the same reply as the cell
+        probed = functools.partial(kernel.execute, user_expressions={"probe": PROBE_EXPRESSION})
+        kernel.execute = probed  # type: ignore[method-assign]
 
     async def run(self) -> tuple[dict[str, dict], dict[str, dict]]:
-        """Run the notebook once; return the results where each exercise stands, and at the end."""
+        """Run the notebook once; return what was handed over where each exercise stands, and at the end."""
         where_it_stands: dict[str, dict] = {}
         check_after = {int(index): names for index, names in self.job["check_after"].items()}
         async with self.client.async_setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            await self._start_probe()
             for index, cell in enumerate(list(self.work.cells)):
                 if self.deadline - monotonic() < 1:
                     self.log.budget_exhausted = True
@@ -209,22 +278,22 @@ class _Run:
                 if index in self.failed_checks:
                     where_it_stands.update({name: self.failed_checks[index] for name in names})
                 elif names:
-                    where_it_stands.update(await self._run_checks(names, final=False, after=index))
-            at_end = await self._run_checks(self.job["exercises"], final=True, after=len(self.work.cells))
+                    where_it_stands.update(await self._hand_over(names, final=False, after=index))
+            at_end = await self._hand_over(self.job["exercises"], final=True, after=len(self.work.cells))
         return where_it_stands, at_end
 
 
 def _killed_by_check(reason: str) -> dict:
-    return {"passed": False, "part": "running the check", "message": f"checking your objects {reason}", "hint": ""}
+    return {"error": f"handing your answers over {reason}"}
 
 
 async def run_with_restarts(job: dict) -> dict:
     """Run ``job``'s notebook, again without each cell that kills or hangs the kernel; return the result dict."""
     notebook = nbformat.from_dict(job["notebook"])
     log, skipped, failed_checks = Log(), dict[int, str](), dict[int, dict]()
-    where_it_stands, at_end, error = dict[str, dict](), dict[str, dict](), None
+    where_it_stands, at_end = dict[str, dict](), dict[str, dict]()
     for _ in range(job["max_restarts"] + 1):
-        log.errors = []  # what the last run saw
+        log.errors, log.tampering = [], []  # what the last run saw
         try:
             where_it_stands, at_end = await _Run(notebook, job, log, skipped, failed_checks).run()
             break
@@ -234,14 +303,10 @@ async def run_with_restarts(job: dict) -> dict:
                 failed_checks[restart.index] = _killed_by_check(restart.reason)
             else:
                 skipped[restart.index] = restart.reason
-        except TamperedResults as tampered:
-            error = f"the check results were tampered with ({tampered})"
-            break
     return {
-        "where_it_stands": where_it_stands,
-        "at_end": at_end,
+        "handovers": {"where_it_stands": where_it_stands, "at_end": at_end},
         "errors": log.errors,
-        "error": error,
+        "tampering": log.tampering,
         "timeouts": log.timeouts,
         "kernel_deaths": log.kernel_deaths,
         "budget_exhausted": log.budget_exhausted,
@@ -250,6 +315,9 @@ async def run_with_restarts(job: dict) -> dict:
 
 
 def main() -> int:
+    # zmq sends a large message (a hand-over cell carries the checks' code) without copying it, and then
+    # needs a thread to free it; a submission that filled its cap of processes leaves no room for one
+    zmq.COPY_THRESHOLD = 2**31 - 1
     die_with_parent()
     hide_from_children()
     adopt_orphans()

@@ -1,9 +1,10 @@
 """The grader's parts, without kernels: the checks of assignment 6, reading submissions, results and the CLI.
 
-The checks are the master's own (``load_checks``), executed here in-process on
-hand-made namespaces, so each expectation below is a fact a student relies on
-("the last five rows are X[-5:], and X[5:] fails with a message saying so").
-The end-to-end runs are in ``test_grading_hostile.py``.
+The checks are the master's own (``load_checks``), executed here in-process on hand-made
+namespaces that go through the hand-over and the rebuild first, as in the grader and in the
+self-check, so each expectation below is a fact a student relies on ("the last five rows are
+X[-5:], and X[5:] fails with a message saying so"). The hand-over format and the checker's
+process are tested in ``test_handover.py``; the end-to-end runs in ``test_grading_hostile.py``.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from grading import cli, gradescope, sandbox
-from grading.checks import grader_cell, load_checks, read_results
+from grading.checker.judge import judge_submission
+from grading.checks import load_checks
+from grading.kernel.handover_cell import HANDOVER_MIME, handover_cell
 from grading.places import Place, bound_names, exercise_places
 from grading.results import cell_errors, status_of
+from grading.submission_run import handed_over
 from grading.submissions import NotANotebook, find_submissions, load_notebook
 from helper_functions import plot_decision_boundary
 
@@ -49,8 +53,8 @@ def harness(checks):
 
 
 def run(harness, name, **variables):
-    """(passed, message) of exercise ``name``'s check on ``variables``."""
-    result = harness["run_check"](name, variables)
+    """(passed, message) of exercise ``name``'s check on ``variables``, handed over and rebuilt as the grader does."""
+    result = harness["judge"](name, harness["hand_over_exercise"](name, variables))
     return result["passed"], result["message"]
 
 
@@ -185,48 +189,76 @@ def test_ex8_wants_train_and_test_boundaries_side_by_side(harness, circles):
     plt.close("all")
 
 
-# ---------------------------------------------------------------- the grader's cell
-def test_grader_cell_prints_one_tagged_result_per_exercise(checks, capsys):
+# ---------------------------------------------------------------- the hand-over cell and the checker
+def run_handover_cell(checks, names, namespace, final=False, limit=2**20):
+    """Execute the grader's hand-over cell on ``namespace``; return the records it published."""
+    published = []
+    import IPython.display
+
+    original = IPython.display.publish_display_data
+    IPython.display.publish_display_data = lambda data: published.append(data)
+    try:
+        exec(handover_cell(checks.code, names, final, limit), namespace)
+    finally:
+        IPython.display.publish_display_data = original
+    return [data[HANDOVER_MIME] for data in published]
+
+
+def as_cell(records):
+    return nbformat.from_dict(
+        {"outputs": [{"output_type": "display_data", "data": {HANDOVER_MIME: record}} for record in records]}
+    )
+
+
+def test_the_handover_cell_publishes_data_and_no_verdict(checks):
     names = [exercise.name for exercise in checks.exercises]
-    exec(grader_cell(checks.code, "NONCE", 5.0, names), {"X": "not an array"})
-    lines = capsys.readouterr().out.splitlines()
-    results = read_results(lines, "NONCE", names)
-    assert list(results) == names
-    assert not any(result["passed"] for result in results.values())
-    assert "`X` should be a Tensor or ndarray or list or tuple, got str" in results["ex1"]["message"]
+    records = run_handover_cell(checks, names, {"X": "not an array"})
+    assert [record["exercise"] for record in records] == names
+    assert all(set(record) == {"exercise", "data"} for record in records)  # data, never "passed"
+    handed = handed_over(as_cell(records), names, 2**20)
+    judged = judge_submission(checks.code, {"where_it_stands": handed}, 5.0, 8 * 2**30, 2**20)["where_it_stands"]
+    assert list(judged) == names and not any(result["passed"] for result in judged.values())
+    assert "`X` should be a Tensor or ndarray or list or tuple, got str" in judged["ex1"]["message"]
 
 
-def test_a_check_that_hangs_is_stopped_after_its_time_limit(checks, capsys):
-    class Stuck(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layers = nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 1))
+def test_at_the_end_the_handover_names_what_a_later_cell_assigned_again(checks):
+    namespace = {"X": torch.zeros(3, 2), "y": torch.zeros(3)}
+    run_handover_cell(checks, ["ex1"], namespace)
+    namespace["X"] = torch.ones(3, 2)
+    (record,) = run_handover_cell(checks, ["ex1"], namespace, final=True)
+    assert record["reassigned"] == ["X"]
 
-        def forward(self, x):
-            time.sleep(60)
 
+def test_the_driver_keeps_only_the_exercises_asked_for_once_each_within_the_limit(checks):
+    good = run_handover_cell(checks, ["ex1", "ex2"], {"X": torch.zeros(3, 2)})
+    forged = {"exercise": "ex9", "data": good[0]["data"]}
+    kept = handed_over(as_cell([*good, forged]), ["ex1", "ex2"], 2**20)
+    assert set(kept) == {"ex1", "ex2"} and "data" in kept["ex1"]
+    twice = handed_over(as_cell([good[0], good[0]]), ["ex1"], 2**20)
+    assert twice["ex1"]["error"] == "it was handed over more than once"
+    assert "more than the limit" in handed_over(as_cell(good[:1]), ["ex1"], 100)["ex1"]["error"]
+    assert "not base64" in handed_over(as_cell([{"exercise": "ex1", "data": "%%%"}]), ["ex1"], 2**20)["ex1"]["error"]
+    assert "nothing was handed over" in handed_over(as_cell([]), ["ex1"], 2**20)["ex1"]["error"]
+
+
+def test_a_check_that_runs_too_long_is_stopped_by_the_checker(checks):
+    slow = checks.code + (
+        "\n\n@exercise('slow', points=1, hint='-', reads=('x',))\n"
+        "def check_slow(ns):\n    import time\n    time.sleep(60)\n"
+    )
+    namespace: dict = {"__name__": "__course_checks__"}
+    exec(compile(slow, "<slow>", "exec"), namespace)
+    data = namespace["hand_over_exercise"]("slow", {"x": 1})
+    handovers = {"where_it_stands": {"slow": {"data": __import__("base64").b64encode(data).decode()}}}
     start = time.monotonic()
-    exec(grader_cell(checks.code, "N", 1.0, ["ex3"]), {"model_0": Stuck()})
-    results = read_results(capsys.readouterr().out.splitlines(), "N", ["ex3"])
-    assert time.monotonic() - start < 20
-    assert results["ex3"]["passed"] is False and results["ex3"]["part"] == "time limit"
-    assert results["ex3"]["message"] == "the check ran longer than 1 s and was stopped"
-
-
-def test_results_are_read_only_from_nonce_lines_and_never_twice():
-    names = ["ex1", "ex2"]
-    line = 'N{"name": "ex1", "passed": true, "part": "", "message": "passed", "hint": ""}'
-    forged = '{"name": "ex2", "passed": true, "part": "", "message": "passed", "hint": ""}'
-    passed = {"passed": True, "part": "", "message": "passed", "hint": "", "reassigned": []}
-    assert read_results([forged, line, "ex2: PASS"], "N", names) == {"ex1": passed}
-    with pytest.raises(ValueError, match="repeated"):
-        read_results([line, line], "N", names)
-    with pytest.raises(ValueError, match="unexpected"):
-        read_results(['N{"name": "ex9", "passed": true, "part": "", "message": "", "hint": ""}'], "N", names)
-    with pytest.raises(ValueError, match="malformed"):
-        read_results(["N{not json"], "N", names)
-    with pytest.raises(ValueError, match="malformed"):
-        read_results(['N{"name": "ex1", "passed": true}'], "N", names)
+    result = judge_submission(slow, handovers, 1.0, 8 * 2**30, 2**20)["where_it_stands"]["slow"]
+    assert time.monotonic() - start < 30  # a guard against a hang: the check alone would sleep 60 s
+    assert result == {
+        "passed": False,
+        "part": "time limit",
+        "message": "the check ran longer than 1 s and was stopped",
+        "hint": "-",
+    }
 
 
 def test_status_is_the_worst_thing_that_happened():

@@ -1,36 +1,57 @@
 """The self-check machinery of the course's exercise notebooks, written once.
 
-``make sync`` writes this file's code, between its ``CELL_STARTS_HERE`` and ``CELL_ENDS_HERE``
-lines, into the cell tagged ``harness`` of every master that has one (``tools/check_notebooks``),
-and the test suite fails when a master's copy differs. Each notebook thus carries the
-self-check inline: it runs in Colab with nothing but the notebook, and the grader executes it
-from the course's own master, never from a submission. A notebook's exercises register their
-checks in cells tagged ``check``, with the notebook's own data helpers beside them.
+``make sync`` writes the harness cell into every master that has a cell tagged ``harness``
+(``tools/check_notebooks``), and the test suite fails when a master's copy differs. The cell is
+the hand-over (``grading/kernel/handover.py``: answers to plain data), the rebuild
+(``grading/checker/rebuild.py``: plain data to fresh objects) and this file's code between its
+``CELL_STARTS_HERE`` and ``CELL_ENDS_HERE`` lines: the registry of exercises, the check library
+and ``check()``. Each notebook thus carries the self-check inline: it runs in Colab with nothing
+but the notebook, and checks exactly what the grader's checker checks, the same way. A
+notebook's exercises register their checks in cells tagged ``check``, with the notebook's own
+data helpers beside them. The grader's checker executes the harness and check cells from the
+course's own master, never from a submission.
 
 Run: ``python -m tools.self_check`` prints the cell.
 """
 
+import ast
+import sys
 from pathlib import Path
 
 # CELL_STARTS_HERE
 # The self-check, the same in every exercise notebook of the course. Each exercise registers its
-# check with @exercise; check("exN") runs it on this notebook's variables, check() runs them all.
-# Checks rebuild the data and measure models themselves: they judge the objects you made, never
-# the numbers you printed. The grader runs this cell on its own, from the course's own copy.
+# check with @exercise, naming the variables it reads; check("exN") runs it, check() runs them all.
+# A check never judges your objects themselves: it judges what they hand over as plain data
+# (tensors, numbers, a model's layers and weights, a figure's lines and points), rebuilt into fresh
+# objects, exactly as the grader does in a process of its own. The checks rebuild the data and
+# measure your models themselves, so printing a good number is not enough.
 import numpy as np
 import torch
 from matplotlib.collections import PathCollection
 from matplotlib.contour import ContourSet
 
-EXERCISES: dict = {}  # name -> {"points": int, "hint": str, "check": function(namespace)}
-_WHERE_IT_STANDS: dict = {}  # name -> (its result when check(name) ran, {variable: the object the check read})
+from grading.checker.rebuild import MalformedHandover, load_handover, rebuild
+from grading.kernel.handover import hand_over_bytes
+
+EXERCISES: dict = {}  # name -> {"points", "hint", "reads", "probes", "check": function(namespace)}
+_WHERE_IT_STANDS: dict = {}  # name -> (its result when check(name) ran, {variable: the object it handed over})
 
 
-def exercise(name, points, hint):
-    """Register the decorated function as the check of exercise `name`, worth `points`."""
+def exercise(name, points, hint, reads=(), probes=None):
+    """Register the decorated function as the check of exercise `name`, worth `points`.
+
+    `reads` names the variables the check reads; `probes` maps a function's name to the argument
+    tuples the check calls it with (a function is handed over as its results on those).
+    """
 
     def register(check_fn):
-        EXERCISES[name] = {"points": points, "hint": hint, "check": check_fn}
+        EXERCISES[name] = {
+            "points": points,
+            "hint": hint,
+            "reads": tuple(reads),
+            "probes": dict(probes or {}),
+            "check": check_fn,
+        }
         return check_fn
 
     return register
@@ -51,7 +72,7 @@ def expect(condition, part, message, hint):
 
 
 class _ReadTracker(dict):
-    """A copy of a namespace that remembers which names a check looked up."""
+    """The values handed over, remembering which names a check looked up."""
 
     def __init__(self, namespace):
         super().__init__(namespace)
@@ -70,11 +91,11 @@ class _ReadTracker(dict):
         return super().__contains__(name)
 
 
-def run_check(name, namespace):
-    """Run exercise `name`'s check on a copy of `namespace`; return passed, part, message, hint and read."""
-    copy = _ReadTracker(namespace)
+def run_check(name, values):
+    """Run exercise `name`'s check on `values` (rebuilt from a hand-over); return passed, part, message, hint."""
+    tracker = _ReadTracker(values)
     try:
-        EXERCISES[name]["check"](copy)
+        EXERCISES[name]["check"](tracker)
         result = {"passed": True, "part": "", "message": "passed", "hint": ""}
     except CheckFailed as failure:
         result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
@@ -85,8 +106,51 @@ def run_check(name, namespace):
     except Exception as error:  # a check must report, never crash the notebook
         message = f"checking your objects raised {type(error).__name__}: {error}"
         result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
-    result["read"] = sorted(variable for variable in copy.read if dict.__contains__(namespace, variable))
+    undeclared = sorted(tracker.read - set(EXERCISES[name]["reads"]))
+    if undeclared:  # a fault of the course's master, not of the student's: say so loudly
+        result = {
+            "passed": False,
+            "part": "the check itself",
+            "message": f"the check of {name} reads {undeclared}, which its @exercise(reads=...) does not name",
+            "hint": "This is a fault in the course's notebook, not in your work: tell your instructor.",
+        }
     return result
+
+
+def hand_over_exercise(name, namespace, limit=None):
+    """What exercise `name` reads of `namespace`, as the bytes a kernel hands over, or why it could not be."""
+    exercise = EXERCISES[name]
+    try:
+        if limit is None:
+            return hand_over_bytes(namespace, exercise["reads"], exercise["probes"])
+        return hand_over_bytes(namespace, exercise["reads"], exercise["probes"], limit)
+    except Exception as error:  # e.g. over the size limit: this exercise alone fails
+        return f"{type(error).__name__}: {error}"[:2000]
+
+
+def judge(name, handed_over):
+    """Exercise `name`'s result on what was handed over: bytes, or the text of why the hand-over failed.
+
+    The grader's checker calls this in a process of its own; check() calls it in your notebook.
+    """
+    if isinstance(handed_over, str):
+        return {
+            "passed": False,
+            "part": "handing over your answer",
+            "message": f"your answer could not be handed over to the checks: {handed_over}",
+            "hint": "Keep to the objects the exercise asks for: tensors, arrays, numbers, lists, dicts, "
+            "models built from torch.nn layers, optimizers, figures.",
+        }
+    try:
+        values = rebuild(load_handover(handed_over))
+    except MalformedHandover as error:
+        return {
+            "passed": False,
+            "part": "handing over your answer",
+            "message": f"what your notebook handed over is malformed: {error}",
+            "hint": "Run the notebook again from the top in a fresh kernel.",
+        }
+    return run_check(name, values)
 
 
 def reassigned(seen, namespace):
@@ -138,13 +202,14 @@ def check(name=None):
     if name is not None:
         if name not in EXERCISES:
             raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(EXERCISES)}")
-        result = run_check(name, namespace)
-        _WHERE_IT_STANDS[name] = (result, {variable: namespace[variable] for variable in result["read"]})
+        result = judge(name, hand_over_exercise(name, namespace))
+        seen = {variable: namespace[variable] for variable in EXERCISES[name]["reads"] if variable in namespace}
+        _WHERE_IT_STANDS[name] = (result, seen)
         return CheckReport([(name, result, None, [])])
     rows = []
     for each in EXERCISES:
         then, seen = _WHERE_IT_STANDS.get(each, (None, {}))
-        rows.append((each, run_check(each, namespace), then, reassigned(seen, namespace)))
+        rows.append((each, judge(each, hand_over_exercise(each, namespace)), then, reassigned(seen, namespace)))
     return CheckReport(rows)
 
 
@@ -263,10 +328,69 @@ def _expect_boundary(ax, part, where):
 
 
 # CELL_ENDS_HERE
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CODEC = ("grading/kernel/handover.py", "grading/checker/rebuild.py")  # written into the cell before this file's code
+
+
+def _split_imports(code: str) -> tuple[list[ast.Import | ast.ImportFrom], str]:
+    """The top-level import statements of ``code`` (but the course's own), and the rest of it."""
+    lines = code.splitlines()
+    imports: list[ast.Import | ast.ImportFrom] = []
+    taken: set[int] = set()
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            taken.update(range(node.lineno - 1, node.end_lineno or node.lineno))
+            if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("grading")):
+                imports.append(node)
+    return imports, "\n".join(line for i, line in enumerate(lines) if i not in taken).strip()
+
+
+def _merged_imports(statements: list[ast.Import | ast.ImportFrom]) -> str:
+    """One import block for the cell: each module once, standard library first, as isort orders them."""
+    plain: set[str] = set()
+    names: dict[str, set[str]] = {}
+    for node in statements:
+        shown = {alias.name + (f" as {alias.asname}" if alias.asname else "") for alias in node.names}
+        if isinstance(node, ast.Import):
+            plain |= shown
+        else:
+            names.setdefault(node.module or "", set()).update(shown)
+    lines = [(module, f"import {module}") for module in plain]
+    lines += [(module, f"from {module} import {', '.join(sorted(shown))}") for module, shown in names.items()]
+
+    def order(item: tuple[str, str]) -> tuple[bool, bool, str]:
+        module, line = item
+        return (module.split(".")[0] not in sys.stdlib_module_names, line.startswith("from "), module.lower())
+
+    ordered = sorted(lines, key=order)
+    blocks = [
+        [line for module, line in ordered if (module.split(".")[0] in sys.stdlib_module_names) == stdlib]
+        for stdlib in (True, False)
+    ]
+    return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+def _module_code(relative: str) -> tuple[list[ast.Import | ast.ImportFrom], str]:
+    """A module of the codec as cell code: its imports, and its docstring's first line as a comment before its code."""
+    text = (REPO_ROOT / relative).read_text(encoding="utf-8")
+    docstring = ast.parse(text).body[0]
+    assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant), relative
+    summary = str(docstring.value.value).strip().splitlines()[0]
+    imports, body = _split_imports("\n".join(text.splitlines()[docstring.end_lineno or 0 :]))
+    return imports, f"# ---- {relative}: {summary}\n{body}"
+
+
 def cell_source() -> str:
-    """The harness cell: this file between its ``CELL_STARTS_HERE`` and ``CELL_ENDS_HERE`` lines."""
+    """The harness cell: the imports of its parts once, then the codec's modules, then this file's cell code."""
     text = Path(__file__).read_text(encoding="utf-8")
-    return text.split("# CELL_STARTS_HERE\n", 1)[1].split("\n\n\n# CELL_ENDS_HERE", 1)[0]
+    own = text.split("# CELL_STARTS_HERE\n", 1)[1].split("\n\n\n# CELL_ENDS_HERE", 1)[0]
+    header = own[: own.index("\nimport ")].strip()  # the comment that opens the cell
+    own_imports, own_body = _split_imports(own[own.index("\nimport ") :])
+    parts = [_module_code(relative) for relative in CODEC] + [
+        (own_imports, "# ---- tools/self_check.py: the checks\n" + own_body)
+    ]
+    imports = _merged_imports([statement for part_imports, _ in parts for statement in part_imports])
+    return "\n\n\n".join([header + "\n" + imports, *(body for _, body in parts)])
 
 
 def main() -> int:
