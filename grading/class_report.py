@@ -145,7 +145,9 @@ def render_html(summary: dict[str, Any]) -> str:
         "<p>What a submission's cells replaced that graders rely on. The checks run in a process of their own, "
         "on the answers the notebook handed over as data, so none of this can change a verdict: it is shown "
         "for you to judge.</p>",
-        _table(["submission", "cell, and what it replaced"], [[t["submission"], t["cell"]] for t in summary["tampering"]])
+        _table(
+            ["submission", "cell, and what it replaced"], [[t["submission"], t["cell"]] for t in summary["tampering"]]
+        )
         if summary["tampering"]
         else "<p>None.</p>",
         "<h2>Slowest submissions</h2>",

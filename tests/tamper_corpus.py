@@ -168,7 +168,15 @@ def corpus() -> dict[str, tuple[nbformat.NotebookNode, set[str]]]:
 # The test grades the cases in four notebooks, each case a cell of its own, so that the corpus costs four
 # gradings rather than thirteen; ``write`` gives each case a notebook of its own.
 GROUPS = {
-    "verdict_writers": ["json_dumps", "print", "setprofile", "stdout_write", "showtraceback", "signals", "ctypes_write"],
+    "verdict_writers": [
+        "json_dumps",
+        "print",
+        "setprofile",
+        "stdout_write",
+        "showtraceback",
+        "signals",
+        "ctypes_write",
+    ],
     "replaced_objects": ["json_module", "agreeable_objects", "nbformat_jupytext"],
     "threads": ["gc_rebind", "rewriting_thread"],
 }

@@ -71,7 +71,9 @@ def test_a_model_is_rebuilt_with_its_layers_weights_mode_and_forward(model):
     model.eval()
     rebuilt = round_trip(model=model)["model"]
     assert [type(m).__name__ for m in rebuilt.modules()] == [type(m).__name__ for m in model.modules()]
-    assert all(isinstance(a, type(b)) for a, b in zip(rebuilt.modules(), model.modules(), strict=True) if b is not model)
+    assert all(
+        isinstance(a, type(b)) for a, b in zip(rebuilt.modules(), model.modules(), strict=True) if b is not model
+    )
     assert rebuilt.training is False and not any(m.training for m in rebuilt.modules())
     X = torch.randn(16, 2)
     with torch.no_grad():
@@ -99,14 +101,17 @@ def test_an_optimizer_holds_the_rebuilt_models_own_parameters():
     mine = {id(p) for group in rebuilt["optimizer"].param_groups for p in group["params"]}
     assert mine == {id(p) for p in rebuilt["model"].parameters()}
     assert type(rebuilt["optimizer"]) is torch.optim.SGD
-    assert rebuilt["optimizer"].param_groups[0]["lr"] == 0.05 and rebuilt["optimizer"].param_groups[0]["momentum"] == 0.9
+    assert (
+        rebuilt["optimizer"].param_groups[0]["lr"] == 0.05 and rebuilt["optimizer"].param_groups[0]["momentum"] == 0.9
+    )
     assert not {id(p) for p in rebuilt["other"].param_groups[0]["params"]} & mine
 
 
 def test_loss_functions_keep_their_settings_and_weights():
     weight = torch.tensor([1.0, 2.0, 3.0])
     rebuilt = round_trip(
-        ce=nn.CrossEntropyLoss(weight=weight, label_smoothing=0.1), bce=nn.BCEWithLogitsLoss(pos_weight=torch.tensor(2.0))
+        ce=nn.CrossEntropyLoss(weight=weight, label_smoothing=0.1),
+        bce=nn.BCEWithLogitsLoss(pos_weight=torch.tensor(2.0)),
     )
     assert torch.equal(rebuilt["ce"].weight, weight) and rebuilt["ce"].label_smoothing == 0.1
     assert rebuilt["bce"].pos_weight.item() == 2.0 and rebuilt["bce"].reduction == "mean"
@@ -157,8 +162,14 @@ def test_loaders_keep_their_dataset_batch_size_and_order():
     train, test = DataLoader(dataset, batch_size=4, shuffle=True), DataLoader(dataset, batch_size=5)
     rebuilt = round_trip(train=train, test=test, dataset=dataset)
     assert rebuilt["train"].dataset is rebuilt["dataset"] is rebuilt["test"].dataset
-    assert isinstance(rebuilt["train"].sampler, RandomSampler) and isinstance(rebuilt["test"].sampler, SequentialSampler)
-    assert rebuilt["train"].batch_size == 4 and len(rebuilt["dataset"]) == 10 and rebuilt["dataset"].classes == ["a", "b", "c"]
+    assert isinstance(rebuilt["train"].sampler, RandomSampler) and isinstance(
+        rebuilt["test"].sampler, SequentialSampler
+    )
+    assert (
+        rebuilt["train"].batch_size == 4
+        and len(rebuilt["dataset"]) == 10
+        and rebuilt["dataset"].classes == ["a", "b", "c"]
+    )
     image, label = rebuilt["dataset"][7]
     assert torch.equal(image, dataset[7][0]) and torch.equal(label, dataset[7][1])
 
@@ -246,7 +257,10 @@ def _with_step(**step) -> dict:
     """A hand-over of CircleModel whose traced forward pass has ``step`` in place of its second step."""
     plain = hand_over({"model": CircleModel()}, ["model"])
     module = plain["objects"][0]
-    module["graph"][1] = {"args": {"kind": "tuple", "items": []}, "kwargs": {"kind": "dict", "type": "dict", "items": []}} | step
+    module["graph"][1] = {
+        "args": {"kind": "tuple", "items": []},
+        "kwargs": {"kind": "dict", "type": "dict", "items": []},
+    } | step
     return plain
 
 
@@ -299,7 +313,11 @@ def test_malformed_handovers_fail_with_a_reason(mangle):
 
 
 def test_a_self_referring_object_is_refused():
-    plain = {"format": 1, "values": {"x": {"kind": "ref", "id": 0}}, "objects": [{"kind": "dataloader", "dataset": {"kind": "ref", "id": 0}}]}
+    plain = {
+        "format": 1,
+        "values": {"x": {"kind": "ref", "id": 0}},
+        "objects": [{"kind": "dataloader", "dataset": {"kind": "ref", "id": 0}}],
+    }
     with pytest.raises(MalformedHandover, match="refers to itself"):
         rebuild(plain)
 

@@ -100,7 +100,9 @@ def changes():
     for name in WATCHED_MODULES:
         module = sys.modules.get(name)
         if module is not None:
-            found += [f"{name}.{attribute}" for attribute, value in list(vars(module).items()) if _from_the_notebook(value)]
+            found += [
+                f"{name}.{attribute}" for attribute, value in list(vars(module).items()) if _from_the_notebook(value)
+            ]
     found += [
         f"a thread of its own, still running ({getattr(thread, '_target', None).__name__})"
         if getattr(thread, "_target", None) is not None
