@@ -206,8 +206,14 @@ def apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def course_data_dir() -> Path:
+    """The course's data folder, as ``helper_functions.data_dir`` finds it, read-only to the submissions."""
+    override = os.environ.get("COURSE_DATA_DIR")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+
+
 def worker_environment(home: Path, tmp: Path) -> dict[str, str]:
-    """The environment of the worker and its kernel: nothing from ours but PATH and the locale."""
+    """The environment of the worker and its kernel: nothing from ours but PATH, the locale and the data folder."""
     return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
@@ -225,5 +231,6 @@ def worker_environment(home: Path, tmp: Path) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2",
-        **({"COURSE_DATA_DIR": os.environ["COURSE_DATA_DIR"]} if "COURSE_DATA_DIR" in os.environ else {}),
+        # the data the lessons load (FashionMNIST): the submission's folder holds only its notebook and the helpers
+        "COURSE_DATA_DIR": str(course_data_dir()),
     }

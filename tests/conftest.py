@@ -26,6 +26,8 @@ from tools import time_report as timing
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NBTEST_DIR = REPO_ROOT / "build" / "nbtest"
+# the guide's example assignment is graded by tests/test_grading_guide.py, never executed in place by nbmake
+collect_ignore_glob = ["assignments/*"]
 SESSION_START = time.time()
 TIMED: dict[str, float] = {}  # what tests handed to the ``time_report`` fixture: name -> seconds
 # set by `pytest --cov` (pyproject: patch = ["subprocess"]) so that every Python process a test starts is measured

@@ -27,7 +27,7 @@ from tools import self_check
 from tools.colab_setup import SETUP_CELL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")
+NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions", "tests/assignments")  # the last: the guide's example
 
 
 def notebook_masters(root: Path = REPO_ROOT) -> list[Path]:

@@ -1,0 +1,1344 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Assignment 90: the guide's example
+#
+# The two-exercise assignment that `grading/README.md` ("Adding an assignment") builds step by
+# step. The test suite grades it by name: `python -m grading grade assignment_90 ... --masters
+# tests/assignments`.
+
+# %%
+# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+import importlib.util, os, pathlib, subprocess, sys, urllib.request
+
+COURSE_REPO = "pytorch-course/pytorch-classification-course"
+PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
+missing = [pin for module, pin in PINNED.items() if importlib.util.find_spec(module) is None]
+if missing:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+
+here = pathlib.Path.cwd()
+course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), None)
+if course_root is None:  # e.g. Colab: fetch the course's helpers once
+    url = f"https://raw.githubusercontent.com/{COURSE_REPO}/main/helper_functions.py"
+    try:
+        text = urllib.request.urlopen(url, timeout=30).read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:  # offline, an HTTP error, a timeout, not text
+        raise RuntimeError(f"Could not download {url}: {error}. Is this runtime online?") from None
+    if "def accuracy_fn" not in text:  # e.g. an HTML error or sign-in page
+        raise RuntimeError(f"{url} sent no helper_functions.py (it began {text[:40]!r}); nothing was saved")
+    compile(text, "helper_functions.py", "exec")  # a cut-off download fails here, before it is saved
+    (here / "helper_functions.py.part").write_text(text, encoding="utf-8")
+    os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
+    course_root = here
+sys.path.insert(0, str(course_root))
+
+# %%
+import torch
+from torch import nn
+
+# %% tags=["harness"] jupyter={"source_hidden": true}
+# The self-check, the same in every exercise notebook of the course. Each exercise registers its
+# check with @exercise, naming the variables it reads; check("exN") runs it, check() runs them all.
+# A check never judges your objects themselves: it judges what they hand over as plain data
+# (tensors, numbers, a model's layers and weights, a figure's lines and points), rebuilt into fresh
+# objects, exactly as the grader does in a process of its own. The checks rebuild the data and
+# measure your models themselves, so printing a good number is not enough.
+import inspect
+import io
+import math
+import operator
+
+import numpy as np
+import torch
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgba
+from matplotlib.contour import ContourSet
+from matplotlib.figure import Figure
+from matplotlib.path import Path as MplPath
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, RandomSampler
+
+
+# ---- grading/kernel/handover.py: Hand a student's answers over as plain data. Runs in the student's kernel: nothing here is trusted.
+HANDOVER_FORMAT = 1
+HANDOVER_LIMIT_BYTES = 96 * 2**20  # one exercise's hand-over, as saved: the FashionMNIST test split is 31 MB
+_MAX_DEPTH = 12  # nesting of lists and dicts; deeper is not an answer
+_MAX_ITEMS = 100_000  # items of a list, dict or dataset
+_MAX_TEXT = 100_000  # characters of a string
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
+
+
+class HandOverError(ValueError):
+    """A value cannot be handed over as plain data; the message says which and why."""
+
+
+def _torch_class(module):
+    """The class name when ``module`` is one of torch.nn's own layers (rebuilt from its settings), else None."""
+    cls = type(module)
+    if cls.__module__.startswith("torch.nn.") and getattr(nn, cls.__name__, None) is cls:
+        return cls.__name__
+    return None
+
+
+def _layer_settings(module):
+    """The arguments that rebuild one of torch.nn's layers: its constructor's parameters, read back from it."""
+    settings = {}
+    for name, parameter in inspect.signature(type(module).__init__).parameters.items():
+        if (
+            name in ("self", "device", "dtype")
+            or name.startswith("_")
+            or parameter.kind
+            in (
+                parameter.VAR_POSITIONAL,
+                parameter.VAR_KEYWORD,
+            )
+        ):
+            continue
+        if not hasattr(module, name):
+            continue
+        value = getattr(module, name)
+        if name == "bias" and (value is None or isinstance(value, torch.Tensor)):
+            settings[name] = value is not None  # a layer's bias is a switch of its constructor
+        elif not isinstance(value, nn.Module):
+            settings[name] = value
+    return settings
+
+
+def _callable_name(function):
+    """The name the checker knows ``function`` by, for a step of a traced forward pass."""
+    name = getattr(function, "__name__", "")
+    for prefix, namespace in (
+        ("torch.nn.functional.", torch.nn.functional),
+        ("torch.", torch),
+        ("operator.", operator),
+    ):
+        if name and getattr(namespace, name, None) is function:
+            return prefix + name
+    if function is getattr:
+        return "builtins.getattr"
+    if getattr(math, name, None) is function:
+        return "math." + name
+    raise HandOverError(f"its forward pass calls {name or function!r}, which the checker cannot rebuild")
+
+
+class _Encoder:
+    """Turns values into plain data; objects that may be shared are written once, in ``objects``."""
+
+    def __init__(self, probes):
+        self.objects = []
+        self.refs = {}  # id(object) -> its index in self.objects
+        self.alive = []  # keeps every encoded object alive, so that no id is reused while encoding
+        self.probes = probes
+
+    # ------------------------------------------------------------------ the shared objects
+    def ref(self, obj, encode):
+        key = id(obj)
+        if key not in self.refs:
+            self.refs[key] = len(self.objects)
+            self.objects.append(None)
+            self.alive.append(obj)
+            self.objects[self.refs[key]] = encode(obj)
+        return {"kind": "ref", "id": self.refs[key]}
+
+    def value(self, obj, name="", depth=0):
+        if depth > _MAX_DEPTH:
+            raise HandOverError(f"`{name}` is nested more than {_MAX_DEPTH} levels deep")
+        if obj is None or isinstance(obj, bool | int | float):
+            return obj
+        if isinstance(obj, str):
+            if len(obj) > _MAX_TEXT:
+                raise HandOverError(f"`{name}` is a string of {len(obj)} characters")
+            return obj
+        if isinstance(obj, torch.Tensor):
+            return self.ref(obj, self.tensor)
+        if isinstance(obj, np.ndarray):
+            return {"kind": "ndarray", "data": self.array(obj, name)}
+        if isinstance(obj, np.generic) and (np.issubdtype(obj.dtype, np.number) or obj.dtype == np.bool_):
+            return {"kind": "npscalar", "dtype": obj.dtype.name, "value": obj.item()}
+        if isinstance(obj, torch.dtype | torch.device | torch.memory_format):
+            return {"kind": type(obj).__name__, "name": str(obj).removeprefix("torch.")}
+        if isinstance(obj, torch.Size):
+            return {"kind": "size", "items": [int(n) for n in obj]}
+        if isinstance(obj, slice):
+            return {
+                "kind": "slice",
+                "items": [self.value(getattr(obj, a), name, depth + 1) for a in ("start", "stop", "step")],
+            }
+        if obj is Ellipsis:
+            return {"kind": "ellipsis"}
+        if isinstance(obj, range):
+            return {"kind": "range", "items": [obj.start, obj.stop, obj.step]}
+        if isinstance(obj, list | tuple):
+            if len(obj) > _MAX_ITEMS:
+                raise HandOverError(f"`{name}` holds {len(obj)} items")
+            kind = "list" if isinstance(obj, list) else "tuple"
+            return {"kind": kind, "items": [self.value(item, name, depth + 1) for item in obj]}
+        if isinstance(obj, dict):
+            if len(obj) > _MAX_ITEMS:
+                raise HandOverError(f"`{name}` holds {len(obj)} items")
+            items = [[self.value(k, name, depth + 1), self.value(v, name, depth + 1)] for k, v in obj.items()]
+            return {"kind": "dict", "type": type(obj).__name__, "items": items}
+        if isinstance(obj, nn.Module):
+            return self.ref(obj, self.module)
+        if isinstance(obj, torch.optim.Optimizer):
+            return self.ref(obj, self.optimizer)
+        if isinstance(obj, Figure):
+            return self.ref(obj, self.figure)
+        if isinstance(obj, DataLoader):
+            return self.ref(obj, self.loader)
+        if isinstance(obj, Dataset):
+            return self.ref(obj, self.dataset)
+        if callable(obj) and name in self.probes and depth == 0:
+            return self.function(obj, name)
+        return {"kind": "unsupported", "type": type(obj).__name__}
+
+    # ------------------------------------------------------------------ one kind each
+    @staticmethod
+    def tensor(t):
+        if t.layout != torch.strided or t.is_quantized or t.device.type == "meta":
+            raise HandOverError(f"a {t.layout} tensor on {t.device} cannot be handed over")
+        data = t.detach().to("cpu").as_subclass(torch.Tensor).clone()  # its own storage, not a view's whole base
+        return {
+            "kind": "tensor",
+            "data": data,
+            "device": str(t.device),
+            "requires_grad": bool(t.requires_grad),
+            "parameter": isinstance(t, nn.Parameter),
+        }
+
+    @staticmethod
+    def array(a, name):
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) or np.iscomplexobj(a):
+            raise HandOverError(f"`{name}` is an array of {a.dtype}, not of numbers")
+        return torch.from_numpy(np.array(a, copy=True))
+
+    def module(self, m):
+        torch_class = _torch_class(m)
+        own = {
+            "kind": "module",
+            "class": type(m).__name__,
+            "torch_class": torch_class,
+            "repr": repr(m)[:_MAX_TEXT] if torch_class else "",
+            "training": bool(m.training),
+            "settings": None,
+            "children": [[n, self.value(c, n, 1)] for n, c in m._modules.items() if c is not None],
+            "parameters": [[n, self.value(p, n, 1)] for n, p in m._parameters.items()],
+            "buffers": [[n, self.value(b, n, 1)] for n, b in m._buffers.items()],
+            "graph": None,
+            "graph_error": "",
+        }
+        if torch_class and torch_class not in _CONTAINERS:
+            own["settings"] = {k: self.value(v, k, 1) for k, v in _layer_settings(m).items()}
+        if torch_class is None:
+            try:
+                own["graph"] = self.graph(m)
+            except Exception as error:  # tracing runs the student's forward with stand-ins: anything can go wrong
+                own["graph_error"] = f"{type(error).__name__}: {error}"[:2000]
+        return own
+
+    def graph(self, m):
+        """The forward pass of ``m`` as ``torch.fx`` traces it, as a list of steps with plain arguments."""
+        traced = torch.fx.symbolic_trace(m)
+        index = {}
+        steps = []
+
+        def argument(a):
+            if isinstance(a, torch.fx.Node):
+                return {"kind": "node", "index": index[a]}
+            if isinstance(a, list | tuple):
+                return {"kind": "list" if isinstance(a, list) else "tuple", "items": [argument(x) for x in a]}
+            if isinstance(a, dict):
+                return {"kind": "dict", "type": "dict", "items": [[k, argument(v)] for k, v in a.items()]}
+            if isinstance(a, slice):
+                return {"kind": "slice", "items": [argument(a.start), argument(a.stop), argument(a.step)]}
+            return self.value(a, "a constant of its forward pass", 1)
+
+        for node in traced.graph.nodes:
+            index[node] = len(steps)
+            step = {"op": node.op, "target": node.target, "args": argument(node.args), "kwargs": argument(node.kwargs)}
+            if node.op == "call_function":
+                step["target"] = _callable_name(node.target)
+            elif node.op == "get_attr" and not _has_path(m, node.target):
+                # a tensor the trace made from constants in forward(): handed over as its value
+                step = {
+                    "op": "constant",
+                    "target": "",
+                    "args": argument((_path(traced, node.target),)),
+                    "kwargs": argument({}),
+                }
+            steps.append(step)
+        return steps
+
+    def optimizer(self, opt):
+        groups = []
+        for group in opt.param_groups:
+            settings = {k: self.value(v, k, 1) for k, v in group.items() if k != "params"}
+            groups.append({"params": [self.value(p, "params", 1) for p in group["params"]], "settings": settings})
+        torch_class = type(opt).__name__ if getattr(torch.optim, type(opt).__name__, None) is type(opt) else None
+        return {"kind": "optimizer", "class": type(opt).__name__, "torch_class": torch_class, "param_groups": groups}
+
+    def figure(self, fig):
+        axes = []
+        for ax in fig.axes:
+            lines = [
+                {
+                    "x": torch.as_tensor(np.asarray(line.get_xdata(), dtype=float)),
+                    "y": torch.as_tensor(np.asarray(line.get_ydata(), dtype=float)),
+                    "label": str(line.get_label()),
+                    "color": list(to_rgba(line.get_color())),
+                }
+                for line in ax.get_lines()
+            ]
+            collections = []
+            for c in ax.collections:
+                if isinstance(c, ContourSet):
+                    paths = [[torch.as_tensor(p.vertices, dtype=torch.float64), _codes(p)] for p in c.get_paths()]
+                    levels = torch.as_tensor(np.asarray(c.levels, dtype=float))
+                    collections.append(
+                        {"type": "ContourSet", "filled": bool(c.filled), "levels": levels, "paths": paths}
+                    )
+                elif isinstance(c, PathCollection):
+                    offsets = torch.as_tensor(np.asarray(c.get_offsets(), dtype=float).reshape(-1, 2))
+                    values = c.get_array()
+                    array = None if values is None else torch.as_tensor(np.asarray(values, dtype=float))
+                    collections.append({"type": "PathCollection", "offsets": offsets, "array": array})
+                else:
+                    collections.append({"type": type(c).__name__})
+            images = [
+                {"array": torch.as_tensor(np.asarray(image.get_array(), dtype=float)), "cmap": image.get_cmap().name}
+                for image in ax.images
+            ]
+            axes.append(
+                {
+                    "bounds": [float(v) for v in ax.get_position().bounds],
+                    "title": ax.get_title(),
+                    "title_color": list(to_rgba(ax.title.get_color())),
+                    "xlabel": ax.get_xlabel(),
+                    "ylabel": ax.get_ylabel(),
+                    "axis_on": bool(ax.axison),
+                    "lines": lines,
+                    "collections": collections,
+                    "images": images,
+                }
+            )
+        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        return {"kind": "figure", "size": [float(v) for v in fig.get_size_inches()], "suptitle": suptitle, "axes": axes}
+
+    def dataset(self, ds):
+        length = len(ds)
+        if length > _MAX_ITEMS:
+            raise HandOverError(f"a dataset of {length} items is more than {_MAX_ITEMS}")
+        items = [ds[i] for i in range(length)]
+        attributes = {
+            k: self.value(getattr(ds, k), k, 1)
+            for k in ("classes", "class_to_idx")
+            if isinstance(getattr(ds, k, None), list | dict)
+        }
+        pairs = all(isinstance(item, tuple | list) and len(item) == 2 for item in items)
+        if pairs and items and all(isinstance(x, torch.Tensor) for x, _ in items):
+            shapes = {tuple(x.shape) for x, _ in items}
+            ints = all(isinstance(y, int) and not isinstance(y, bool) for _, y in items)
+            if len(shapes) == 1 and (ints or all(isinstance(y, torch.Tensor) and y.ndim == 0 for _, y in items)):
+                return {
+                    "kind": "dataset",
+                    "class": type(ds).__name__,
+                    "features": torch.stack([x.detach().cpu().as_subclass(torch.Tensor) for x, _ in items]),
+                    "labels": torch.as_tensor([int(y) for _, y in items]),
+                    "label_type": "int" if ints else "tensor",
+                    "items": None,
+                    "attributes": attributes,
+                }
+        return {
+            "kind": "dataset",
+            "class": type(ds).__name__,
+            "features": None,
+            "labels": None,
+            "label_type": "",
+            "items": [self.value(item, "an item of a dataset", 2) for item in items],
+            "attributes": attributes,
+        }
+
+    def loader(self, loader):
+        return {
+            "kind": "dataloader",
+            "dataset": self.value(loader.dataset, "dataset", 1),
+            "batch_size": loader.batch_size,
+            "shuffle": isinstance(loader.sampler, RandomSampler),
+            "sampler": type(loader.sampler).__name__,
+            "drop_last": bool(loader.drop_last),
+        }
+
+    def function(self, function, name):
+        calls = []
+        for arguments in self.probes[name]:
+            try:
+                result = {"value": self.value(function(*arguments), name, 1)}
+            except Exception as error:  # the student's function raised on the exercise's input
+                result = {"raised": f"{type(error).__name__}: {error}"[:2000]}
+            calls.append([self.value(tuple(arguments), name, 1), result])
+        return {"kind": "function", "name": getattr(function, "__name__", name), "calls": calls}
+
+
+def _codes(path):
+    return None if path.codes is None else torch.as_tensor(np.asarray(path.codes, dtype=np.uint8))
+
+
+def _has_path(module, target):
+    try:
+        _path(module, target)
+    except AttributeError:
+        return False
+    return True
+
+
+def _path(obj, target):
+    for part in target.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def hand_over(namespace, reads, probes=None):
+    """The variables ``reads`` of ``namespace`` as plain data; a variable that is not there is left out.
+
+    A value that cannot be handed over is written as ``{"kind": "unsupported", ...}`` with the
+    reason, so that only the checks that read it fail.
+    """
+    encoder = _Encoder(dict(probes or {}))
+    values = {}
+    for name in reads:
+        if name not in namespace:
+            continue
+        try:
+            values[name] = encoder.value(namespace[name], name)
+        except Exception as error:  # one bad value fails the checks that read it, not the others
+            values[name] = {"kind": "unsupported", "type": type(namespace[name]).__name__, "reason": str(error)[:2000]}
+    return {"format": HANDOVER_FORMAT, "values": values, "objects": encoder.objects}
+
+
+def hand_over_bytes(namespace, reads, probes=None, limit=HANDOVER_LIMIT_BYTES):
+    """``hand_over``, saved with ``torch.save``; ``HandOverError`` when it is larger than ``limit`` bytes."""
+    buffer = io.BytesIO()
+    torch.save(hand_over(namespace, reads, probes), buffer)
+    if buffer.tell() > limit:
+        raise HandOverError(
+            f"what this exercise reads ({', '.join(reads)}) takes {buffer.tell() / 2**20:.1f} MB, "
+            f"over the limit of {limit / 2**20:.0f} MB"
+        )
+    return buffer.getvalue()
+
+
+# ---- grading/checker/rebuild.py: Rebuild a student's answers from the plain data a kernel handed over. Trusted: no student code runs here.
+class MalformedHandover(ValueError):
+    """The data handed over is not what a kernel writes; the message says what is wrong."""
+
+
+class NotHandedOver:
+    """Stands for a value that could not be handed over; its class is named after the value's type."""
+
+    def __init__(self, reason=""):
+        self.reason = reason
+
+    def __repr__(self):
+        return f"<{type(self).__name__} that could not be handed over{': ' + self.reason if self.reason else ''}>"
+
+
+def _stand_in(type_name, reason=""):
+    name = type_name if type_name.isidentifier() else "Unknown"
+    return type(name, (NotHandedOver,), {})(reason)
+
+
+# ---------------------------------------------------------------------- what a traced forward pass may call
+_TORCH_FUNCTIONS = """
+abs absolute acos add addmm all amax amin any arange argmax argmin argsort asin atan atan2 bmm cat ceil chunk clamp
+clamp_max clamp_min clip clone conv1d conv2d cos cosh cumprod cumsum detach diag div dot dropout einsum empty_like eq
+erf exp expm1 flatten flip floor fmod full full_like gather ge gelu gt hardtanh hstack index_select isnan le
+leaky_relu lerp log log10 log1p log2 log_softmax logical_and logical_not logical_or logsumexp lt masked_fill matmul max
+max_pool2d maximum mean median min minimum mm mul narrow ne neg nonzero norm ones ones_like permute pow prod rand_like
+randn_like reciprocal relu remainder repeat_interleave reshape round rsqrt select sigmoid sign sin sinh softmax sort
+split sqrt square squeeze stack std sub sum t tanh tensor tile topk transpose tril triu true_divide unbind unsqueeze
+var var_mean vstack where zeros zeros_like
+""".split()
+_OPERATORS = """
+abs add and_ eq floordiv ge getitem gt iadd imul invert isub itruediv le lt matmul mod mul ne neg or_ pos pow sub
+truediv xor
+""".split()
+_MATH = "ceil floor sqrt prod".split()
+_TENSOR_METHODS_REFUSED = {"apply_", "map_", "map2_", "register_hook", "register_post_accumulate_grad_hook", "storage"}
+
+
+def _allowed_functions():
+    allowed = {f"torch.{name}": getattr(torch, name) for name in _TORCH_FUNCTIONS if hasattr(torch, name)}
+    functional = torch.nn.functional
+    for name in dir(functional):
+        value = getattr(functional, name)
+        if not name.startswith("_") and callable(value) and not isinstance(value, type):
+            allowed[f"torch.nn.functional.{name}"] = value
+    allowed |= {f"operator.{name}": getattr(operator, name) for name in _OPERATORS}
+    allowed |= {f"math.{name}": getattr(math, name) for name in _MATH}
+    allowed["builtins.getattr"] = _public_getattr
+    return allowed
+
+
+def _public_getattr(obj, name, *default):
+    if not isinstance(name, str) or name.startswith("_"):
+        raise AttributeError(f"a traced forward pass may read public attributes only, not {name!r}")
+    return getattr(obj, name, *default)
+
+
+ALLOWED_FUNCTIONS = _allowed_functions()
+
+
+def _tensor_method(name):
+    return (
+        isinstance(name, str)
+        and not name.startswith("_")
+        and name not in _TENSOR_METHODS_REFUSED
+        and callable(getattr(torch.Tensor, name, None))
+    )
+
+
+class HandedOverModule(nn.Module):
+    """A module of the student's own class, rebuilt: the same layers, and its forward pass as traced steps."""
+
+    def __init__(self, steps=None, graph_error=""):
+        super().__init__()
+        self.__dict__["_steps"] = steps  # not a submodule or a parameter: kept out of nn.Module's registries
+        self.__dict__["_graph_error"] = graph_error
+
+    def forward(self, *args, **kwargs):
+        steps = self.__dict__["_steps"]
+        if steps is None:
+            raise RuntimeError(
+                f"the forward pass of {type(self).__name__} could not be handed over: {self.__dict__['_graph_error']}. "
+                "Write forward() with torch operations and layers only (no Python control flow on tensor values)"
+            )
+        values, positional = [], list(args)
+        for step in steps:
+            op, target = step["op"], step["target"]
+            step_args = _argument(step["args"], values)
+            step_kwargs = _argument(step["kwargs"], values)
+            if op == "placeholder":
+                if positional:
+                    value = positional.pop(0)
+                elif target in kwargs:
+                    value = kwargs[target]
+                elif step_args:
+                    value = step_args[0]  # the parameter's default
+                else:
+                    raise TypeError(f"{type(self).__name__}.forward() is missing its argument {target!r}")
+            elif op == "get_attr":
+                value = _resolve(self, target)
+            elif op == "constant":
+                value = step_args[0]
+            elif op == "call_module":
+                value = self.get_submodule(target)(*step_args, **step_kwargs)
+            elif op == "call_function":
+                value = ALLOWED_FUNCTIONS[target](*step_args, **step_kwargs)
+            elif op == "call_method":
+                value = getattr(step_args[0], target)(*step_args[1:], **step_kwargs)
+            else:  # output
+                return step_args[0]
+            values.append(value)
+        raise RuntimeError("the traced forward pass has no output")
+
+
+def _argument(node, values):
+    """A step's argument, as ``_Rebuilder.step_argument`` checked it: a constant, or an earlier step's value."""
+    kind = node["kind"]
+    if kind == "constant":
+        return node["value"]
+    if kind == "node":
+        return values[node["index"]]
+    if kind == "dict":
+        return {key: _argument(value, values) for key, value in node["items"]}
+    items = [_argument(item, values) for item in node["items"]]
+    return items if kind == "list" else tuple(items) if kind == "tuple" else slice(*items)
+
+
+def _resolve(module, target):
+    obj = module
+    for part in target.split("."):
+        obj = obj._modules.get(part) or obj._parameters.get(part) or obj._buffers.get(part)
+        if obj is None:
+            raise MalformedHandover(f"a step reads {target!r}, which the module does not have")
+    return obj
+
+
+class HandedOverDataset(Dataset):
+    """A dataset rebuilt from its items: ``len``, indexing and the class names, as the original had them."""
+
+    def __init__(self, features=None, labels=None, label_type="int", items=None):
+        self.features, self.labels, self.label_type, self.items = features, labels, label_type, items
+        if labels is not None:
+            self.targets = labels
+
+    def __len__(self):
+        return len(self.items) if self.items is not None else len(self.labels)
+
+    def __getitem__(self, index):
+        if self.items is not None:
+            return self.items[index]
+        label = self.labels[index]
+        return self.features[index], int(label) if self.label_type == "int" else label
+
+
+class HandedOverFunction:
+    """A function, as its results on the inputs the exercise tried it on."""
+
+    def __init__(self, name, calls):
+        self.__name__, self.calls = name, calls
+
+    def __call__(self, *arguments):
+        for tried, result in self.calls:
+            if _same(tried, arguments):
+                if "raised" in result:
+                    raise RuntimeError(f"{self.__name__}{_shown(arguments)} raised {result['raised']}")
+                return result["value"]
+        raise LookupError(
+            f"{self.__name__} was handed over with its results on {len(self.calls)} inputs, and this is not one of "
+            "them: the exercise's probes must name every input its check tries"
+        )
+
+
+def _shown(arguments):
+    return (
+        "("
+        + ", ".join(f"tensor of shape {tuple(a.shape)}" if isinstance(a, torch.Tensor) else repr(a) for a in arguments)
+        + ")"
+    )
+
+
+def _same(a, b):
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (
+            isinstance(a, torch.Tensor)
+            and isinstance(b, torch.Tensor)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and torch.equal(a.cpu(), b.cpu())
+        )
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+class _Rebuilder:
+    def __init__(self, plain):
+        if not isinstance(plain, dict) or plain.get("format") != HANDOVER_FORMAT:
+            raise MalformedHandover("this is not a hand-over of the course's format")
+        self.objects = plain.get("objects")
+        if not isinstance(self.objects, list):
+            raise MalformedHandover("the hand-over has no list of objects")
+        self.built = {}
+        self.device = {}
+
+    def value(self, node):
+        if node is None or isinstance(node, bool | int | float | str):
+            return node
+        if not isinstance(node, dict) or not isinstance(node.get("kind"), str):
+            raise MalformedHandover(f"unexpected {type(node).__name__} in the hand-over")
+        kind = node["kind"]
+        if kind == "ref":
+            return self.ref(node.get("id"))
+        if kind in ("list", "tuple"):
+            items = [self.value(item) for item in _list(node, "items")]
+            return items if kind == "list" else tuple(items)
+        if kind == "dict":
+            return {_hashable(self.value(k)): self.value(v) for k, v in _pairs(node)}
+        if kind == "ndarray":
+            return _tensor(node.get("data")).numpy()
+        if kind == "npscalar":
+            return np.dtype(_text(node, "dtype")).type(node.get("value"))
+        if kind == "dtype":
+            return _torch_attribute(_text(node, "name"), torch.dtype)
+        if kind == "device":
+            return torch.device(_text(node, "name"))
+        if kind == "memory_format":
+            return _torch_attribute(_text(node, "name"), torch.memory_format)
+        if kind == "size":
+            return torch.Size([int(n) for n in _list(node, "items")])
+        if kind == "slice":
+            return slice(*(self.value(item) for item in _list(node, "items")))
+        if kind == "ellipsis":
+            return Ellipsis
+        if kind == "range":
+            return range(*(int(n) for n in _list(node, "items")))
+        if kind == "function":
+            calls = [
+                (self.value(args), {k: self.value(v) if k == "value" else str(v) for k, v in result.items()})
+                for args, result in _list(node, "calls")
+            ]
+            return HandedOverFunction(_text(node, "name"), calls)
+        if kind == "unsupported":
+            return _stand_in(_text(node, "type"), str(node.get("reason", "")))
+        raise MalformedHandover(f"unknown kind {kind!r}")
+
+    def ref(self, number):
+        if not isinstance(number, int) or not 0 <= number < len(self.objects):
+            raise MalformedHandover(f"a reference to object {number!r}, which is not in the hand-over")
+        if number in self.built:
+            if self.built[number] is None:
+                raise MalformedHandover("an object refers to itself")
+            return self.built[number]
+        self.built[number] = None
+        node = self.objects[number]
+        kind = node.get("kind") if isinstance(node, dict) else None
+        builders = {
+            "tensor": self.tensor,
+            "module": self.module,
+            "optimizer": self.optimizer,
+            "figure": self.figure,
+            "dataset": self.dataset,
+            "dataloader": self.loader,
+        }
+        if kind not in builders:
+            raise MalformedHandover(f"object {number} is of unknown kind {kind!r}")
+        self.built[number] = builders[kind](node)
+        return self.built[number]
+
+    # ------------------------------------------------------------------ one kind each
+    @staticmethod
+    def tensor(node):
+        data = _tensor(node.get("data"))
+        device = torch.device(_text(node, "device"))
+        if device.type == "cuda" and not torch.cuda.is_available():
+            device = torch.device("cpu")
+        data = data.to(device)
+        if node.get("parameter"):
+            return nn.Parameter(data, requires_grad=bool(node.get("requires_grad")))
+        return data.requires_grad_(bool(node.get("requires_grad")) and data.is_floating_point())
+
+    def module(self, node):
+        torch_class = node.get("torch_class")
+        if torch_class is not None:
+            cls = getattr(nn, _text(node, "torch_class"), None)
+            if not (isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__.startswith("torch.nn.")):
+                raise MalformedHandover(f"nn.{torch_class} is not one of torch.nn's layers")
+            module = cls() if node.get("settings") is None else self.layer(cls, node)
+        else:
+            steps = None if node.get("graph") is None else self.steps(_list(node, "graph"))
+            name = _text(node, "class")
+            cls = type(name if name.isidentifier() else "HandedOverModule", (HandedOverModule,), {})
+            module = cls(steps, str(node.get("graph_error", "")))
+        for name, child in _pairs(node, "children"):
+            child = self.value(child)
+            if not isinstance(child, nn.Module):
+                raise MalformedHandover(f"the child {name!r} of a module is not a module")
+            module._modules[_attribute(name)] = child
+        for registry, key in ((module._parameters, "parameters"), (module._buffers, "buffers")):
+            for name, tensor in _pairs(node, key):
+                value = self.value(tensor)
+                if value is not None and not isinstance(value, torch.Tensor):
+                    raise MalformedHandover(f"the {key[:-1]} {name!r} of a module is not a tensor")
+                expected = registry.get(name)
+                if isinstance(expected, torch.Tensor) and value is not None and expected.shape != value.shape:
+                    raise MalformedHandover(
+                        f"{type(module).__name__}.{name} has shape {tuple(value.shape)}, but the layer "
+                        f"its settings build has {tuple(expected.shape)}"
+                    )
+                if key == "parameters" and value is not None and not isinstance(value, nn.Parameter):
+                    raise MalformedHandover(f"the parameter {name!r} of a module is not a parameter")
+                registry[_attribute(name)] = value
+        module.train(bool(node.get("training")))
+        if torch_class is not None and node.get("settings") is not None and repr(module) != node.get("repr"):
+            raise MalformedHandover(
+                f"nn.{torch_class} rebuilt from its settings reads {repr(module)[:200]!r}, "
+                f"but the notebook's reads {str(node.get('repr'))[:200]!r}"
+            )
+        return module
+
+    def layer(self, cls, node):
+        if not isinstance(node["settings"], dict):
+            raise MalformedHandover("a layer's settings are not a dict")
+        settings = {_attribute(k): self.value(v) for k, v in node["settings"].items()}
+        try:
+            return cls(**settings)
+        except Exception as error:  # the settings do not build this layer
+            raise MalformedHandover(f"nn.{cls.__name__} cannot be built from {settings}: {error}") from None
+
+    def steps(self, graph):
+        steps, count = [], 0
+        for step in graph:
+            op, target = step.get("op"), step.get("target")
+            if op not in (
+                "placeholder",
+                "get_attr",
+                "constant",
+                "call_module",
+                "call_function",
+                "call_method",
+                "output",
+            ):
+                raise MalformedHandover(f"a step of a forward pass does {op!r}")
+            if op == "call_function" and target not in ALLOWED_FUNCTIONS:
+                raise MalformedHandover(f"the forward pass calls {target!r}, which is not among the functions allowed")
+            if op == "call_method" and not _tensor_method(target):
+                raise MalformedHandover(f"the forward pass calls the method {target!r}, which is not a tensor's")
+            if op in ("placeholder", "get_attr", "call_module") and not (
+                isinstance(target, str) and all(part.isidentifier() or part.isdigit() for part in target.split("."))
+            ):
+                raise MalformedHandover(f"a step names {target!r}")
+            steps.append(
+                {
+                    "op": op,
+                    "target": target,
+                    "args": self.step_argument(step.get("args"), count),
+                    "kwargs": self.step_argument(step.get("kwargs"), count),
+                }
+            )
+            count += 1
+        return steps
+
+    def step_argument(self, node, available):
+        """A step's arguments: constants rebuilt now, references to the values of earlier steps kept."""
+        if isinstance(node, dict) and node.get("kind") == "node":
+            if not isinstance(node.get("index"), int) or not 0 <= node["index"] < available:
+                raise MalformedHandover("a step uses a value that no earlier step computed")
+            return {"kind": "node", "index": node["index"]}
+        if isinstance(node, dict) and node.get("kind") in ("list", "tuple", "slice"):
+            return {
+                "kind": node["kind"],
+                "items": [self.step_argument(item, available) for item in _list(node, "items")],
+            }
+        if isinstance(node, dict) and node.get("kind") == "dict":
+            return {
+                "kind": "dict",
+                "items": [[_attribute(k), self.step_argument(v, available)] for k, v in _pairs(node)],
+            }
+        return {"kind": "constant", "value": self.value(node)}
+
+    def optimizer(self, node):
+        cls = getattr(torch.optim, str(node.get("torch_class")), None)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+            return _stand_in(_text(node, "class"), "an optimizer of its own class, not one of torch.optim's")
+        groups = []
+        for group in _list(node, "param_groups"):
+            params = [self.value(p) for p in _list(group, "params")]
+            if not all(isinstance(p, torch.Tensor) for p in params):
+                raise MalformedHandover("an optimizer's parameters are not tensors")
+            settings = {_attribute(k): self.value(v) for k, v in dict(group.get("settings") or {}).items()}
+            groups.append((params, settings))
+        try:
+            optimizer = cls([{"params": params} for params, _ in groups]) if groups else None
+        except Exception as error:  # e.g. an optimizer whose constructor needs arguments it has no default for
+            return _stand_in(cls.__name__, f"cannot be rebuilt: {error}")
+        if optimizer is None:
+            return _stand_in(cls.__name__, "an optimizer with no parameters")
+        for group, (_, settings) in zip(optimizer.param_groups, groups, strict=True):
+            group.update(settings)
+        return optimizer
+
+    def figure(self, node):
+        width, height = (float(v) for v in _list(node, "size"))
+        figure = Figure(figsize=(width, height))
+        for axes in _list(node, "axes"):
+            ax = figure.add_axes([float(v) for v in _list(axes, "bounds")])
+            ax.set_title(_text(axes, "title"), color=tuple(float(v) for v in _list(axes, "title_color")))
+            ax.set_xlabel(_text(axes, "xlabel"))
+            ax.set_ylabel(_text(axes, "ylabel"))
+            for line in _list(axes, "lines"):
+                color = tuple(float(v) for v in _list(line, "color"))
+                ax.plot(
+                    _tensor(line.get("x")).numpy(),
+                    _tensor(line.get("y")).numpy(),
+                    label=_text(line, "label"),
+                    color=color,
+                )
+            for collection in _list(axes, "collections"):
+                kind = _text(collection, "type")
+                if kind == "ContourSet":
+                    paths = [
+                        [MplPath(_tensor(v).numpy(), None if c is None else _tensor(c).numpy())]
+                        for v, c in _list(collection, "paths")
+                    ]
+                    segments = [[p[0].vertices] for p in paths]
+                    kinds = [[p[0].codes] for p in paths]
+                    levels = _tensor(collection.get("levels")).numpy()
+                    ContourSet(ax, levels, segments, kinds, filled=bool(collection.get("filled")))
+                elif kind == "PathCollection":
+                    offsets = _tensor(collection.get("offsets")).numpy().reshape(-1, 2)
+                    array = collection.get("array")
+                    colors = None if array is None else _tensor(array).numpy()
+                    ax.scatter(
+                        offsets[:, 0],
+                        offsets[:, 1],
+                        c=colors if colors is not None and len(colors) == len(offsets) else None,
+                    )
+                # other collections (bars, fills) are not read by any check
+            for image in _list(axes, "images"):
+                cmap = _text(image, "cmap")
+                ax.imshow(_tensor(image.get("array")).numpy(), cmap=cmap if cmap.replace("_", "").isalnum() else None)
+            if not axes.get("axis_on", True):
+                ax.set_axis_off()
+        if node.get("suptitle"):
+            figure.suptitle(_text(node, "suptitle"))
+        return figure
+
+    def dataset(self, node):
+        if node.get("items") is not None:
+            dataset = HandedOverDataset(items=[self.value(item) for item in _list(node, "items")])
+        else:
+            features, labels = _tensor(node.get("features")), _tensor(node.get("labels"))
+            if len(features) != len(labels):
+                raise MalformedHandover("a dataset's features and labels differ in number")
+            dataset = HandedOverDataset(features, labels, "int" if node.get("label_type") == "int" else "tensor")
+        for name, value in dict(node.get("attributes") or {}).items():
+            if name in ("classes", "class_to_idx"):
+                setattr(dataset, name, self.value(value))
+        name = _text(node, "class")
+        dataset.__class__ = type(name if name.isidentifier() else "HandedOverDataset", (HandedOverDataset,), {})
+        return dataset
+
+    def loader(self, node):
+        dataset = self.value(node.get("dataset"))
+        if not isinstance(dataset, Dataset):
+            raise MalformedHandover("a DataLoader's dataset is not a dataset")
+        batch_size = node.get("batch_size")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise MalformedHandover(f"a DataLoader's batch size is {batch_size!r}")
+        return DataLoader(
+            dataset, batch_size=batch_size, shuffle=bool(node.get("shuffle")), drop_last=bool(node.get("drop_last"))
+        )
+
+
+def _tensor(value):
+    if not isinstance(value, torch.Tensor):
+        raise MalformedHandover(f"expected a tensor, found {type(value).__name__}")
+    return value
+
+
+def _text(node, key):
+    value = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(value, str):
+        raise MalformedHandover(f"expected text for {key!r}, found {type(value).__name__}")
+    return value
+
+
+def _list(node, key):
+    value = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(value, list | tuple):
+        raise MalformedHandover(f"expected a list for {key!r}, found {type(value).__name__}")
+    return value
+
+
+def _pairs(node, key="items"):
+    pairs = _list(node, key)
+    if not all(isinstance(pair, list | tuple) and len(pair) == 2 for pair in pairs):
+        raise MalformedHandover(f"expected pairs for {key!r}")
+    return pairs
+
+
+def _attribute(name):
+    if not isinstance(name, str) or not (name.isidentifier() or name.isdigit()):
+        raise MalformedHandover(f"{name!r} is not a name")
+    return name
+
+
+def _hashable(key):
+    if isinstance(key, list):
+        return tuple(_hashable(k) for k in key)
+    if isinstance(key, dict | set | torch.Tensor | np.ndarray):
+        raise MalformedHandover("a dict key that is not a number, a string or a tuple")
+    return key
+
+
+def _torch_attribute(name, kind):
+    value = getattr(torch, name, None) if name.isidentifier() else None
+    if not isinstance(value, kind):
+        raise MalformedHandover(f"torch.{name} is not a {kind.__name__}")
+    return value
+
+
+def load_handover(data, limit=HANDOVER_LIMIT_BYTES):
+    """The plain data in ``data`` (bytes a kernel saved), read without running any code of its sender's."""
+    if not isinstance(data, bytes | bytearray):
+        raise MalformedHandover("the hand-over is not bytes")
+    if len(data) > limit:
+        raise MalformedHandover(
+            f"the hand-over takes {len(data) / 2**20:.1f} MB, over the limit of {limit / 2**20:.0f} MB"
+        )
+    try:
+        return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    except Exception as error:  # truncated, not torch's format, or a class the safe loader refuses
+        raise MalformedHandover(f"the hand-over cannot be read: {type(error).__name__}: {str(error)[:300]}") from None
+
+
+def rebuild(plain):
+    """``{variable: fresh object}`` from the plain data of one exercise's hand-over."""
+    rebuilder = _Rebuilder(plain)
+    values = plain.get("values")
+    if not isinstance(values, dict):
+        raise MalformedHandover("the hand-over has no values")
+    return {_attribute(name): rebuilder.value(node) for name, node in values.items()}
+
+
+# ---- tools/self_check.py: the checks
+EXERCISES: dict = {}  # name -> {"points", "hint", "reads", "probes", "check": function(namespace)}
+_WHERE_IT_STANDS: dict = {}  # name -> (its result when check(name) ran, {variable: the object it handed over})
+
+
+def exercise(name, points, hint, reads=(), probes=None):
+    """Register the decorated function as the check of exercise `name`, worth `points`.
+
+    `reads` names the variables the check reads; `probes` maps a function's name to the argument
+    tuples the check calls it with (a function is handed over as its results on those).
+    """
+
+    def register(check_fn):
+        EXERCISES[name] = {
+            "points": points,
+            "hint": hint,
+            "reads": tuple(reads),
+            "probes": dict(probes or {}),
+            "check": check_fn,
+        }
+        return check_fn
+
+    return register
+
+
+class CheckFailed(AssertionError):
+    """One part of a check failed: `part` names it, the message says what was expected and found."""
+
+    def __init__(self, part, message, hint):
+        super().__init__(message)
+        self.part, self.hint = part, hint
+
+
+def expect(condition, part, message, hint):
+    """Fail the check at `part`, with `message` and a hint for that part alone, when `condition` is false."""
+    if not condition:
+        raise CheckFailed(part, message, hint)
+
+
+class _ReadTracker(dict):
+    """The values handed over, remembering which names a check looked up."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.read = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name):
+        self.read.add(name)
+        return super().__contains__(name)
+
+
+def run_check(name, values):
+    """Run exercise `name`'s check on `values` (rebuilt from a hand-over); return passed, part, message, hint."""
+    tracker = _ReadTracker(values)
+    try:
+        EXERCISES[name]["check"](tracker)
+        result = {"passed": True, "part": "", "message": "passed", "hint": ""}
+    except CheckFailed as failure:
+        result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
+    except NotImplementedError:
+        message = "your code still raises NotImplementedError, the placeholder of an unsolved exercise"
+        hint = "Replace `raise NotImplementedError` with your code, then run the cell again."
+        result = {"passed": False, "part": "your code", "message": message, "hint": hint}
+    except Exception as error:  # a check must report, never crash the notebook
+        message = f"checking your objects raised {type(error).__name__}: {error}"
+        result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
+    undeclared = sorted(tracker.read - set(EXERCISES[name]["reads"]))
+    if undeclared:  # a fault of the course's master, not of the student's: say so loudly
+        result = {
+            "passed": False,
+            "part": "the check itself",
+            "message": f"the check of {name} reads {undeclared}, which its @exercise(reads=...) does not name",
+            "hint": "This is a fault in the course's notebook, not in your work: tell your instructor.",
+        }
+    return result
+
+
+def hand_over_exercise(name, namespace, limit=None):
+    """What exercise `name` reads of `namespace`, as the bytes a kernel hands over, or why it could not be."""
+    exercise = EXERCISES[name]
+    try:
+        if limit is None:
+            return hand_over_bytes(namespace, exercise["reads"], exercise["probes"])
+        return hand_over_bytes(namespace, exercise["reads"], exercise["probes"], limit)
+    except Exception as error:  # e.g. over the size limit: this exercise alone fails
+        return f"{type(error).__name__}: {error}"[:2000]
+
+
+def judge(name, handed_over):
+    """Exercise `name`'s result on what was handed over: bytes, or the text of why the hand-over failed.
+
+    The grader's checker calls this in a process of its own; check() calls it in your notebook.
+    """
+    if isinstance(handed_over, str):
+        return {
+            "passed": False,
+            "part": "handing over your answer",
+            "message": f"your answer could not be handed over to the checks: {handed_over}",
+            "hint": "Keep to the objects the exercise asks for: tensors, arrays, numbers, lists, dicts, "
+            "models built from torch.nn layers, optimizers, figures.",
+        }
+    try:
+        values = rebuild(load_handover(handed_over))
+    except MalformedHandover as error:
+        return {
+            "passed": False,
+            "part": "handing over your answer",
+            "message": f"what your notebook handed over is malformed: {error}",
+            "hint": "Run the notebook again from the top in a fresh kernel.",
+        }
+    return run_check(name, values)
+
+
+def reassigned(seen, namespace):
+    """The variables in `seen` (name -> object) that `namespace` no longer holds, or holds as another object."""
+    return sorted(name for name, value in seen.items() if name not in namespace or namespace[name] is not value)
+
+
+class CheckReport:
+    """The outcome of check(): one row per exercise, shown as PASS/FAIL lines."""
+
+    def __init__(self, rows):
+        self.rows = rows  # (name, result now, result where it stands or None, variables reassigned since)
+        # the grader keeps what an exercise scored where it stands
+        self.score = sum(EXERCISES[name]["points"] for name, now, then, _ in rows if (then or now)["passed"])
+        self.max_score = sum(EXERCISES[name]["points"] for name, *_ in rows)
+
+    def __repr__(self):
+        lines = []
+        for name, now, then, changed in self.rows:
+            points = EXERCISES[name]["points"]
+            earned = f"({points} point{'s' * (points != 1)})"
+            official = then or now
+            if official["passed"] and now["passed"]:
+                lines.append(f"{name}: PASS {earned}")
+            elif official["passed"]:
+                since = f"`{'`, `'.join(changed)}` changed" if changed else "its objects changed"
+                lines.append(
+                    f"{name}: PASS where it stands {earned}. Since then {since}, so it would fail now "
+                    f"({now['part']}: {now['message']}). An exercise is graded right after its own cells, "
+                    "so it keeps its point."
+                )
+            else:
+                lines.append(
+                    f"{name}: FAIL at {official['part']}: {official['message']}\n     hint: {official['hint']}"
+                )
+                if then is not None and now["passed"]:
+                    lines.append(
+                        f"     It passes now, so a later cell fixed it; it is graded where check({name!r}) "
+                        "stands: move the fix into the exercise's cells, or run its check again after the fix."
+                    )
+        if len(self.rows) > 1:
+            lines.append(f"score: {self.score}/{self.max_score}")
+        return "\n".join(lines)
+
+
+def check(name=None):
+    """Check exercise `name` (e.g. "ex3") where it stands, or, with no name, every exercise defined so far."""
+    namespace = globals()
+    if name is not None:
+        if name not in EXERCISES:
+            raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(EXERCISES)}")
+        result = judge(name, hand_over_exercise(name, namespace))
+        seen = {variable: namespace[variable] for variable in EXERCISES[name]["reads"] if variable in namespace}
+        _WHERE_IT_STANDS[name] = (result, seen)
+        return CheckReport([(name, result, None, [])])
+    rows = []
+    for each in EXERCISES:
+        then, seen = _WHERE_IT_STANDS.get(each, (None, {}))
+        rows.append((each, judge(each, hand_over_exercise(each, namespace)), then, reassigned(seen, namespace)))
+    return CheckReport(rows)
+
+
+def _need(ns, name, kind=None):
+    """Return ns[name]; fail with a message when it is missing or not of type `kind`."""
+    expect(
+        name in ns,
+        f"`{name}`",
+        f"`{name}` is not defined: the exercise cell must create it (did the cell run?)",
+        f"Create `{name}` in the exercise's cell, with exactly this name, and run the cell.",
+    )
+    value = ns[name]
+    if kind is not None:
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expect(
+            isinstance(value, kind),
+            f"`{name}`",
+            f"`{name}` should be a {expected}, got {type(value).__name__}",
+            f"`{name}` must be a {expected}.",
+        )
+    return value
+
+
+def _array(ns, name):
+    """Return ns[name] (a tensor, array or list of numbers) as a float NumPy array."""
+    value = _need(ns, name, (torch.Tensor, np.ndarray, list, tuple))
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=float)
+
+
+def _logits(model, X):
+    """Run `model` on X in eval mode without gradients, on the model's device; restore its mode."""
+    param = next(model.parameters(), None)
+    model_device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            return model(X.to(model_device)).detach().float().cpu()
+    finally:
+        model.train(was_training)
+
+
+def _labels(logits):
+    """One logit per sample means binary (positive logit = class 1); several mean argmax."""
+    if logits.ndim == 2 and logits.shape[1] == 1:
+        logits = logits[:, 0]
+    return (logits > 0).long() if logits.ndim == 1 else logits.argmax(dim=1)
+
+
+def _accuracy(model, X, y):
+    """Percentage of the samples in X that `model` labels correctly, computed here."""
+    labels = _labels(_logits(model, X))
+    expect(
+        labels.shape == y.shape,
+        "the predictions' shape",
+        f"the model's predictions have shape {tuple(labels.shape)}, expected {tuple(y.shape)}",
+        "The model should return one row of logits per sample.",
+    )
+    return (labels == y.long()).sum().item() / len(y) * 100
+
+
+def _is_affine(model, features=2):
+    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(256, features, generator=generator), torch.randn(256, features, generator=generator)
+    mixed = _logits(model, 0.3 * a + 0.7 * b)
+    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
+
+
+def _assert_optimizes(optimizer, model, optimizer_name, model_name):
+    """`optimizer` updates exactly the parameters of `model`."""
+    owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    expect(
+        owned == {id(p) for p in model.parameters()},
+        f"`{optimizer_name}`'s parameters",
+        f"`{optimizer_name}` does not hold the parameters of `{model_name}`",
+        f"Build {optimizer_name} from {model_name}.parameters(): an optimizer built for another model "
+        f"leaves {model_name} untouched.",
+    )
+
+
+def _plots_values(fig, values):
+    """True when some line in `fig` has exactly these y values."""
+    return any(
+        len(line.get_ydata()) == len(values) and np.allclose(np.asarray(line.get_ydata(), dtype=float), values)
+        for ax in fig.axes
+        for line in ax.get_lines()
+    )
+
+
+def _points_and_regions(ax):
+    """(number of scattered points, whether filled decision regions are drawn) for one plot."""
+    points = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
+    return points, any(isinstance(c, ContourSet) for c in ax.collections)
+
+
+def _expect_boundary(ax, part, where):
+    """`ax` shows filled decision regions; no plot, or an empty one, means they went to a figure of its own."""
+    points, regions = _points_and_regions(ax) if ax is not None else (0, False)
+    expect(
+        regions or points,
+        part,
+        f"{where} is empty: the decision boundary was drawn somewhere else. A plotting function that "
+        "calls plt.figure() opens a figure of its own and leaves this one blank",
+        "Draw on the current axes: use the course's plot_decision_boundary, or take plt.figure() out of your own.",
+    )
+    expect(
+        regions,
+        part,
+        f"{where} shows no decision regions",
+        "Draw it with plot_decision_boundary(model, X, y), which fills the regions and scatters the points.",
+    )
+    return points
+
+
+# %% [markdown]
+# ### Exercise 1 (1 point): a tensor of squares
+#
+# Create `squares`, a `float32` tensor holding the squares of 0, 1, ..., 9.
+
+# %%
+# BEGIN SOLUTION
+squares = torch.arange(10, dtype=torch.float32) ** 2
+# END SOLUTION
+squares
+
+
+# %% tags=["check"] jupyter={"source_hidden": true}
+@exercise(
+    "ex1", points=1, hint="torch.arange(10) gives 0..9; ** 2 squares each; dtype=torch.float32.", reads=("squares",)
+)
+def check_ex1(ns):
+    squares = _need(ns, "squares", torch.Tensor)
+    expect(
+        squares.dtype == torch.float32 and squares.shape == (10,),
+        "`squares`",
+        f"`squares` should be a float32 tensor of shape (10,), got {squares.dtype} of shape {tuple(squares.shape)}",
+        "torch.arange(10, dtype=torch.float32) ** 2.",
+    )
+    expect(torch.equal(squares, torch.arange(10.0) ** 2), "`squares`' values", "`squares` holds other numbers", "")
+
+
+check("ex1")
+
+# %% [markdown]
+# ### Exercise 2 (1 point): a small classifier
+#
+# Build `model`, which maps 3 features to 2 logits with one hidden layer of any width and a ReLU
+# between the layers.
+
+# %%
+torch.manual_seed(0)
+# BEGIN SOLUTION
+model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+# END SOLUTION
+model
+
+
+# %% tags=["check"] jupyter={"source_hidden": true}
+@exercise("ex2", points=1, hint="nn.Sequential(nn.Linear(3, h), nn.ReLU(), nn.Linear(h, 2)).", reads=("model",))
+def check_ex2(ns):
+    model = _need(ns, "model", nn.Module)
+    with torch.inference_mode():
+        shape = tuple(model(torch.zeros(4, 3)).shape)
+    expect(shape == (4, 2), "`model`'s output", f"`model` maps 4 points to shape {shape}, expected (4, 2)", "")
+    expect(
+        any(isinstance(layer, nn.ReLU) for layer in model.modules()),
+        "`model`'s layers",
+        "`model` has no ReLU between its layers",
+        "Put nn.ReLU() between the two nn.Linear layers.",
+    )
+
+
+check("ex2")
+
+# %% [markdown]
+# ## Your score
+
+# %%
+check()
