@@ -323,13 +323,20 @@ def test_a_self_referring_object_is_refused():
 
 
 # ---------------------------------------------------------------- the tamper probe
-def test_the_tamper_probe_names_what_a_cell_replaced():
+def test_the_tamper_probe_names_what_a_cell_replaced_but_not_what_libraries_replace():
     tamper_probe.start()
     assert tamper_probe.changes() == []
     original = json.dumps
-    json.dumps = lambda *args, **kwargs: original(*args, **kwargs)
+
+    def forging_dumps(*args, **kwargs):
+        return original(*args, **kwargs)
+
+    forging_dumps.__module__ = "__main__"  # as a function defined in a notebook's cell
+    json.dumps = forging_dumps
     try:
         assert "json.dumps" in tamper_probe.changes()
+        json.dumps = lambda *args, **kwargs: original(*args, **kwargs)  # a library's own wrapper: not the notebook's
+        assert tamper_probe.changes() == []
     finally:
         json.dumps = original
     assert tamper_probe.changes() == []
