@@ -61,10 +61,15 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     caps: cgroups.Caps = field(default_factory=cgroups.Caps)  # all of a submission's processes together
     use_cgroups: bool = True  # where the grader may create control groups
+    threads: int = 1  # torch's threads in each kernel: the cores shared among the submissions graded at once
 
     def affecting_points(self) -> dict:
-        """The settings a submission's points can depend on (the fingerprint of a stored result has them)."""
-        return {key: value for key, value in asdict(self).items() if key != "use_cgroups"}
+        """The settings a submission's points can depend on (the fingerprint of a stored result has them).
+
+        Not the threads: they change only the rounding of sums, and a class resumed with another
+        ``--jobs`` should reuse what it graded.
+        """
+        return {key: value for key, value in asdict(self).items() if key not in ("use_cgroups", "threads")}
 
 
 class ClassRun:
@@ -175,7 +180,7 @@ def _run_sandboxed(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=work,
-        env=sandbox.worker_environment(home, tmp),
+        env=sandbox.worker_environment(home, tmp, settings.threads),
         start_new_session=True,
     )
     if run is not None:

@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         sandbox=args.sandbox,
         limits=sandbox.Limits(memory_bytes=args.memory),
         caps=cgroups.Caps(processes=args.processes, memory_bytes=args.memory_total),
+        threads=max(1, (os.cpu_count() or 1) // args.jobs),
     )
     run, stopped_by = ClassRun(), []
 

@@ -212,7 +212,7 @@ def course_data_dir() -> Path:
     return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
 
 
-def worker_environment(home: Path, tmp: Path) -> dict[str, str]:
+def worker_environment(home: Path, tmp: Path, threads: int = 1) -> dict[str, str]:
     """The environment of the worker and its kernel: nothing from ours but PATH, the locale and the data folder."""
     return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
@@ -226,10 +226,10 @@ def worker_environment(home: Path, tmp: Path) -> dict[str, str]:
         "XDG_CACHE_HOME": str(home / ".cache"),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        # one thread per kernel: the models are small, and --jobs kernels share the cores
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
+        # the kernels graded at once share the cores: two threads that wait for each other on one core crawl
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "OPENBLAS_NUM_THREADS": str(threads),
         "MALLOC_ARENA_MAX": "2",
         # the data the lessons load (FashionMNIST): the submission's folder holds only its notebook and the helpers
         "COURSE_DATA_DIR": str(course_data_dir()),

@@ -242,11 +242,16 @@ class _Run:
             self.deadline = monotonic() + self.job["final_budget"]
         try:
             await self.client.async_execute_cell(cell, index)
-        except DeadKernelError:
+        except Exception as error:  # the kernel died, or its messages broke (forked copies of it write to them too)
+            if self.capped:  # a cell that filled the cap of processes broke it: rerun without that cell
+                culprit, reason = self._culprit(after)
+                self.log.kernel_deaths.append(f"{describe(self.work, culprit)}, which broke the kernel's messages")
+                raise _Restart(culprit, reason) from None
             if final:
                 self.log.kernel_deaths.append("handing the answers over at the end (it stopped the kernel)")
                 return {}
-            raise _Restart(after, "stopped the kernel while its answers were handed over", check=True) from None
+            what = "stopped the kernel" if isinstance(error, DeadKernelError) else "broke the kernel's messages"
+            raise _Restart(after, f"{what} while its answers were handed over", check=True) from None
         finally:
             self.cell_limit = self.job["cell_timeout"]
         if index in self.timed_out:

@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import struct
@@ -51,7 +52,10 @@ def start() -> None:
             f"from grading.checker import server; server.main({address!r})"
         )
         process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.DEVNULL, start_new_session=True
+            [sys.executable, "-I", "-c", bootstrap],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "TMPDIR": folder},  # what torch caches there goes when the server does
         )
         _server.update(process=process, address=address, folder=folder)
         atexit.register(stop)
@@ -67,9 +71,7 @@ def stop() -> None:
             process.wait()
         folder = _server.pop("folder", None)
         if folder:
-            for name in os.listdir(folder):
-                os.unlink(os.path.join(folder, name))
-            os.rmdir(folder)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _connect() -> socket.socket:
