@@ -30,6 +30,7 @@ NBTEST_DIR = REPO_ROOT / "build" / "nbtest"
 collect_ignore_glob = ["assignments/*"]
 SESSION_START = time.time()
 TIMED: dict[str, float] = {}  # what tests handed to the ``time_report`` fixture: name -> seconds
+CALIBRATION: dict[str, float] = {}  # the calibration step's milliseconds, timed once per session
 # set by `pytest --cov` (pyproject: patch = ["subprocess"]) so that every Python process a test starts is measured
 COVERAGE_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
@@ -116,6 +117,22 @@ def results_of():
     return read
 
 
+def calibration_step_ms() -> float:
+    """Milliseconds of the calibration step on this machine, timed the first time it is asked for."""
+    if "step_ms" not in CALIBRATION:
+        CALIBRATION["step_ms"] = timing.calibrate()
+    return CALIBRATION["step_ms"]
+
+
+@pytest.fixture(scope="session")
+def slowness() -> float:
+    """How many times slower than the reference machine this one runs the calibration step (at least 1).
+
+    A limit that only guards against a hang is multiplied by it, so that it holds on a slow machine.
+    """
+    return max(1.0, calibration_step_ms() / timing.REFERENCE_STEP_MS)
+
+
 @pytest.fixture(scope="session")
 def time_report():
     """``time_report(name, seconds)``: report a wall time at the end of the session, beside its budget."""
@@ -136,7 +153,7 @@ def pytest_terminal_summary(terminalreporter):
     notebooks = executed_this_session()
     if not notebooks and not TIMED:
         return
-    step_ms = timing.calibrate()  # after the tests, on a machine that runs nothing else of the suite's
+    step_ms = calibration_step_ms()  # timed now, after the tests, unless a test asked for it earlier
     factor = timing.speed_factor(step_ms)
     measurements = timing.notebook_measurements(notebooks, NBTEST_DIR, factor)
     measurements += [timing.measure(name, seconds, factor) for name, seconds in sorted(TIMED.items())]

@@ -68,7 +68,7 @@ def image_cells(notebook: nbformat.NotebookNode) -> dict[int, int]:
     return {index: count for index, count in counts.items() if count}
 
 
-def wait_for_file(path: Path, holds, timeout: float = 30) -> str:
+def wait_for_file(path: Path, holds, timeout: float = 90) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = path.read_text()
