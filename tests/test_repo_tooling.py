@@ -21,18 +21,27 @@ HEADER = (
 )
 
 
-def pins_from_requirements() -> dict[str, str]:
-    lines = (REPO_ROOT / "requirements.txt").read_text().splitlines()
-    return dict(line.split("==") for line in lines if line and not line.startswith("#"))
+def pins_from_requirements(name: str = "requirements.txt") -> dict[str, str]:
+    lines = (REPO_ROOT / name).read_text().splitlines()
+    return dict(line.split("==") for line in lines if line and not line.startswith(("#", "-r ")))
 
 
 # ---------------------------------------------------------------- environment
-def test_requirements_pin_every_package_exactly():
-    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
+def test_requirements_pin_every_package_exactly(name):
+    for line in (REPO_ROOT / name).read_text().splitlines():
+        if line and not line.startswith(("#", "-r ")):
             assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*", line), f"not an exact pin: {line}"
     assert pins_from_requirements()["torch"] == "2.14.1"
     assert pins_from_requirements()["torchvision"] == "0.29.1"
+
+
+def test_the_development_set_adds_to_the_runtime_set_and_pins_nothing_twice():
+    development = (REPO_ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements.txt" in development
+    assert not set(pins_from_requirements("requirements-dev.txt")) & set(pins_from_requirements())
+    # the tools a student never needs stay out of the runtime set
+    assert {"pytest", "nbmake", "playwright", "ruff", "mypy"} <= set(pins_from_requirements("requirements-dev.txt"))
 
 
 def test_environment_yml_holds_the_same_pins_as_requirements():
@@ -44,7 +53,7 @@ def test_environment_yml_holds_the_same_pins_as_requirements():
 
 # ---------------------------------------------------------------- notebooks as a set
 def all_masters() -> list[Path]:
-    return check_notebooks.notebook_masters()
+    return check_notebooks.notebook_masters(with_tests=True)
 
 
 def test_there_are_notebooks_to_check():

@@ -27,12 +27,14 @@ from tools import self_check
 from tools.colab_setup import SETUP_CELL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions", "tests/assignments")  # the last: the guide's example
+NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")  # the course's notebooks: the book, the prose checks
+TEST_NOTEBOOK_DIRS = ("tests/assignments",)  # kept in sync too, but not the course's: the grading guide's example
 
 
-def notebook_masters(root: Path = REPO_ROOT) -> list[Path]:
-    """Return every ``.py`` percent notebook in the notebook folders."""
-    return sorted(path for folder in NOTEBOOK_DIRS for path in (root / folder).glob("*.py"))
+def notebook_masters(root: Path = REPO_ROOT, with_tests: bool = False) -> list[Path]:
+    """Return every ``.py`` percent notebook of the course (and, ``with_tests``, of the test suite)."""
+    folders = NOTEBOOK_DIRS + (TEST_NOTEBOOK_DIRS if with_tests else ())
+    return sorted(path for folder in folders for path in (root / folder).glob("*.py"))
 
 
 def cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -84,7 +86,7 @@ def orphans(root: Path = REPO_ROOT) -> list[Path]:
     """Return ``.ipynb`` files that have no ``.py`` master."""
     return sorted(
         path
-        for folder in NOTEBOOK_DIRS
+        for folder in NOTEBOOK_DIRS + TEST_NOTEBOOK_DIRS
         for path in (root / folder).glob("*.ipynb")
         if not path.with_suffix(".py").exists()
     )
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sync", action="store_true", help="rewrite every .ipynb from its .py master")
     args = parser.parse_args(argv)
     problems = [f"{path} has no .py master" for path in orphans()]
-    for master in notebook_masters():
+    for master in notebook_masters(with_tests=True):
         if args.sync:
             sync(master)
         elif (problem := drift(master)) is not None:
