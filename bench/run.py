@@ -3,7 +3,7 @@
 Run from the repository root::
 
     make bench                                   # .venv/bin/python -m bench: 3 rounds x 3 epochs
-    python -m bench --rounds 1 --epochs 1 --paths reference course   # the reduced setting CI runs
+    python -m bench --rounds 1 --epochs 1 --paths reference course --subset 20000   # the reduced setting CI runs
     python -m bench --rounds 1 --epochs 1 --subset 2000   # a smoke test in seconds
 
 For each model (V0, V1, V2 of lesson 03) and each round, the three paths train the
