@@ -4,17 +4,24 @@
 # Others: make lab (JupyterLab), make book (HTML book of the executed notebooks), make bench,
 #         make exercises, make sync, make lint, make clean.
 
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-requirements
+PYTHON    ?= python3
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed-requirements
+DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: setup system-deps browser-deps data notebooks lab book test bench exercises sync lint clean
+.PHONY: setup system-deps browser-deps image-deps data notebooks lab book test test-gradescope bench exercises sync lint clean
 
+# What the course needs to run (the lessons, JupyterLab, the book, the grader): requirements.txt.
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# What maintainers need besides (tests, lint, types, browser automation): requirements-dev.txt.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # bubblewrap sandboxes the grader; installed when we are root on Debian, skipped otherwise.
@@ -29,6 +36,12 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  { apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; } ; } \
 	  || echo "note: chromium not installed; the browser tests will be skipped"
+
+# debootstrap for the bare Debian root of `make test-gradescope`: installed when we are root on Debian.
+image-deps:
+	@command -v debootstrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q debootstrap >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q debootstrap >/dev/null; }; } ; } \
+	  || echo "note: debootstrap not installed; make test-gradescope needs it"
 
 data: $(STAMP)
 	$(PY) -m tools.prepare_data
@@ -50,19 +63,24 @@ book: $(STAMP)
 # Lint, format and types first (seconds); then every notebook is executed from copies in
 # build/nbtest, so nbmake can keep their outputs (--overwrite) for the tests that read what the
 # notebooks computed, without touching the committed sources; then each part's coverage floor.
-test: setup browser-deps lint
+test: setup $(DEV_STAMP) browser-deps lint
 	rm -rf build/nbtest .coverage
 	mkdir -p build/nbtest
 	cp -r notebooks exercises solutions build/nbtest/
 	find build/nbtest -type f ! -name '*.ipynb' -delete
 	@# pytest exits 5 when it collected nothing: that is a broken suite, so say so and fail
-	$(PY) -m pytest --nbmake --overwrite --durations=15 --cov --cov-report= build/nbtest tests || { status=$$?; \
+	$(PY) -m pytest --nbmake --overwrite --durations=15 --cov --cov-report= -m "not image" build/nbtest tests || { status=$$?; \
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
 	$(PY) -m tools.coverage_floors
 
+# The Gradescope bundle in a bare Debian root (debootstrap, cached in build/gradescope), as root:
+# setup.sh, then run_autograder for three submissions. Minutes: torch is installed into the root.
+test-gradescope: setup $(DEV_STAMP) system-deps image-deps
+	$(PY) -m pytest -m image tests/test_gradescope_image.py
+
 # Full benchmark (3 rounds x 3 epochs, about 10 minutes on 2 cores): build/bench/results.{json,md,png}, and its
 # table in bench/README.md.
-# CI runs the reduced setting (1 round x 1 epoch) inside `make test`.
+# CI runs the reduced setting (1 round x 1 epoch on the first 20,000 images) inside `make test`.
 bench: setup
 	$(PY) -m bench --readme
 
@@ -74,7 +92,7 @@ sync: $(STAMP)
 	$(PY) -m tools.make_exercises
 
 # ruff's lint rules and formatting, and mypy's types (settings in pyproject.toml); make test runs it.
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

@@ -327,12 +327,15 @@ def grade_submissions(
     force: bool = False,
     progress: Callable[[Outcome], None] | None = None,
     run: ClassRun | None = None,
+    shared: bool = False,
 ) -> ClassResult:
     """Grade ``submissions`` with ``jobs`` at a time, reusing the outcomes stored in ``out`` that still hold.
 
     Each outcome is stored, with its feedback, as soon as it is known, and ``grades.csv`` and
     ``results.json`` are rewritten; ``force`` grades everything again. ``run.stop()`` (from a
-    signal handler, say) starts no more submissions and kills those running.
+    signal handler, say) starts no more submissions and kills those running. ``shared``: other
+    graders (shards of the class) write into ``out`` too, so only each submission's own files are
+    written; ``python -m grading report`` writes the class's files once they are all done.
     """
     run = run or ClassRun()
     mode, layout = _isolation(settings)
@@ -349,7 +352,8 @@ def grade_submissions(
     def in_order() -> list[Outcome]:
         return [known[submission.slug] for submission in submissions if submission.slug in known]
 
-    write_class_files(in_order(), checks, out)
+    if not shared:
+        write_class_files(in_order(), checks, out)
     judge.start()  # the checker's fork server imports its libraries while the first kernel runs
     # what a submission must not read: the masters (they hold the solutions) and the other submissions
     hide = sandbox.folders_to_hide(
@@ -365,10 +369,11 @@ def grade_submissions(
         if outcome is None:
             return
         with lock:
-            store.save(out, outcome, keys[submission.slug])
+            store.save(out, outcome, keys[submission.slug], checks.assignment)
             write_feedback(outcome, checks, out)
             known[submission.slug] = outcome
-            write_class_files(in_order(), checks, out)
+            if not shared:
+                write_class_files(in_order(), checks, out)
         if progress is not None:
             progress(outcome)
 

@@ -3,6 +3,8 @@
 Run::
 
     python -m grading grade assignment_06 SUBMISSION... --out DIR [--jobs N] [--timeout SECONDS]
+    python -m grading grade assignment_06 SUBMISSION... --out DIR --shard K/N   # one slice of N
+    python -m grading report DIR
     python -m grading export-gradescope assignment_06 --out FILE.zip
     python -m grading list
 
@@ -15,6 +17,9 @@ writes into DIR, as each submission is graded: ``results/`` (each outcome, for r
 ``feedback/`` (a JSON and a Markdown file per submission), ``grades.csv`` and
 ``results.json`` (Gradescope's format); at the end ``summary.json`` and ``report.html``.
 Running the same command again grades only what is missing or changed (``--force``: all).
+``--shard K/N`` grades the K-th of N disjoint slices of the class (by a stable hash of each
+submission's name), writing only its submissions' files into a folder the N shards share;
+``report DIR`` then writes ``grades.csv``, ``results.json`` and ``report.html`` from them all.
 ``--sandbox`` (default ``auto``, or the ``GRADING_SANDBOX`` variable) picks bubblewrap when
 it works here and falls back to resource limits only, with a warning; control groups cap
 each submission's processes and memory together where the grader may create them.
@@ -27,6 +32,7 @@ signal's number when SIGINT or SIGTERM stopped it (what was graded is kept).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import signal
@@ -34,10 +40,11 @@ import sys
 import time
 from pathlib import Path
 
-from grading import cgroups, sandbox
-from grading.batch import ClassRun, Settings, grade_submissions
+from grading import cgroups, sandbox, store
+from grading.batch import ClassResult, ClassRun, Settings, grade_submissions
 from grading.checks import MASTERS_DIR, Checks, assignments, load_checks
 from grading.class_report import summarise, write_class_report
+from grading.reports import write_class_files
 from grading.results import Outcome
 from grading.submissions import find_submissions
 
@@ -51,6 +58,20 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a size such as 4G or 512M, got {text!r}")
     number, unit = match.groups()
     return int(float(number) * 1024 ** "BKMGT".index(unit.upper() or "B"))
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/5"`` -> (2, 5): the second of five slices."""
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, such as 2/5, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def in_shard(slug: str, shard: tuple[int, int]) -> bool:
+    """Whether the submission named ``slug`` falls in ``shard``: a hash of the name, the same on every machine."""
+    number, count = shard
+    return int.from_bytes(hashlib.sha256(slug.encode()).digest()[:8], "big") % count == number - 1
 
 
 def _seconds(text: str) -> float:
@@ -103,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--force", action="store_true", help="grade every submission again, reusing nothing")
     grade.add_argument(
+        "--shard",
+        type=parse_shard,
+        default=None,
+        help="grade the K-th of N slices of the class into a folder all N share (then: report DIR)",
+    )
+    grade.add_argument(
         "--sandbox",
         choices=sandbox.SANDBOX_MODES,
         default=os.environ.get("GRADING_SANDBOX", defaults.sandbox),
@@ -114,7 +141,32 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="the .zip to write")
 
     commands.add_parser("list", parents=[masters], help="list the assignments the grader knows")
+
+    report = commands.add_parser(
+        "report", parents=[masters], help="write grades.csv, results.json and report.html from a folder's results"
+    )
+    report.add_argument("out", type=Path, help="the folder the shards graded into")
     return parser
+
+
+def write_report(out: Path, masters: Path) -> int:
+    """``report OUT``: the class's files from every result stored in ``out``."""
+    try:
+        assignment, outcomes = store.load_all(out)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if assignment is None:
+        print(f"error: {out} holds no graded results", file=sys.stderr)
+        return 2
+    checks = load_checks(assignment, masters)
+    write_class_files(outcomes, checks, out)
+    write_class_report(summarise(outcomes, checks, len(outcomes), reused=len(outcomes), graded_now=0), out)
+    print(
+        f"{len(outcomes)} results of {assignment}; wrote {out / 'grades.csv'}, "
+        f"{out / 'results.json'} and {out / 'report.html'}"
+    )
+    return 0
 
 
 def _print_progress(outcome: Outcome, checks: Checks) -> None:
@@ -124,6 +176,8 @@ def _print_progress(outcome: Outcome, checks: Checks) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "report":
+        return write_report(args.out, args.masters)
     known = assignments(args.masters)
     if args.command == "list":
         for name, master in sorted(known.items()):
@@ -149,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    in_class = len(submissions)
+    if args.shard is not None:
+        submissions = [submission for submission in submissions if in_shard(submission.slug, args.shard)]
     checks = load_checks(args.assignment, args.masters)
     settings = Settings(
         timeout=args.timeout,
@@ -178,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
             progress=lambda o: _print_progress(o, checks),
             run=run,
+            shared=args.shard is not None,
         )
     except RuntimeError as error:  # --sandbox bwrap where bubblewrap cannot work
         print(f"error: {error}", file=sys.stderr)
@@ -185,6 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if args.shard is not None:
+        number, count = args.shard
+        print(
+            f"shard {number}/{count}: {len(graded.outcomes)} of its {len(submissions)} submissions graded "
+            f"({graded.reused} reused, {graded.graded} graded now; {in_class} in the class). When every shard "
+            f"is done: python -m grading report {args.out}"
+        )
+        return _exit_status(graded, stopped_by)
     summary = summarise(
         graded.outcomes,
         checks,
@@ -200,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(graded.outcomes)} of {len(submissions)} graded ({graded.reused} reused, {graded.graded} graded now); "
         f"wrote {args.out / 'grades.csv'}, {args.out / 'report.html'} and {args.out / 'feedback'}/"
     )
+    return _exit_status(graded, stopped_by)
+
+
+def _exit_status(graded: ClassResult, stopped_by: list[int]) -> int:
     if stopped_by:
         print("stopped before the end: run the same command again to grade the rest", file=sys.stderr)
         return 128 + stopped_by[0]

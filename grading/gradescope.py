@@ -15,19 +15,38 @@ from pathlib import Path
 
 from grading.checks import MASTERS_DIR, REPO_ROOT, master_path
 
+LAB_ONLY = ("jupyterlab", "nbconvert")  # in requirements.txt for students; the grader needs neither
+NEEDED_PYTHON = (3, 11)  # what the pins need: numpy 2.4, pandas 3.1 and scikit-learn 1.9 have no older wheels
+
 SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, while it builds the autograder image.
 set -euo pipefail
 cd "$(dirname "$0")"
+export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q python3 python3-pip python3-venv
+apt-get install -y -q --no-install-recommends python3 python3-venv ca-certificates
+# A Python that fits the pins: the system's, or a newer one from the OS archive (Ubuntu 22.04 has
+# python3.11 beside its python3.10); otherwise stop here, saying why, before pip fails halfway.
+fits() { "$1" -c 'import sys; sys.exit(sys.version_info < (@MAJOR@, @MINOR@))' 2>/dev/null; }
+python=python3
+if ! fits python3; then
+  found="$(python3 -c 'import platform; print(platform.python_version())' 2>/dev/null || echo none)"
+  if apt-get install -y -q --no-install-recommends python@MAJOR@.@MINOR@ python@MAJOR@.@MINOR@-venv \\
+      && fits python@MAJOR@.@MINOR@; then
+    python=python@MAJOR@.@MINOR@
+  else
+    echo "setup.sh: this image's Python is $found, and the grader's pins need Python @MAJOR@.@MINOR@ or newer," >&2
+    echo "which its package archive does not have: choose a newer base image (Ubuntu 24.04 has 3.12)." >&2
+    exit 1
+  fi
+fi
 # the sandbox; Gradescope's containers may not allow it, and the grader then falls back to rlimits
-apt-get install -y -q bubblewrap || echo "note: bubblewrap not installed"
-python3 -m venv /autograder/venv
+apt-get install -y -q --no-install-recommends bubblewrap || echo "note: bubblewrap not installed"
+"$python" -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --quiet --upgrade pip
 /autograder/venv/bin/python -m pip install --quiet -r requirements.txt
-"""
+""".replace("@MAJOR@", str(NEEDED_PYTHON[0])).replace("@MINOR@", str(NEEDED_PYTHON[1]))
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
@@ -60,9 +79,18 @@ def bundle_files(assignment: str, root: Path = REPO_ROOT, masters_dir: Path = MA
     master = master_path(assignment, masters_dir)
     files = {str(path.relative_to(root)): path for path in sorted((root / "grading").rglob("*.py"))}
     files[f"solutions/{master.name}"] = master
-    for name in ("helper_functions.py", "requirements.txt"):
-        files[name] = root / name
+    files["helper_functions.py"] = root / "helper_functions.py"
     return files
+
+
+def grader_requirements(root: Path = REPO_ROOT) -> str:
+    """The bundle's ``requirements.txt``: the course's pins without JupyterLab and the book's converter."""
+    pins = [
+        line
+        for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#") and line.split("==")[0] not in LAB_ONLY
+    ]
+    return "\n".join(["# The grader's run-time pins: the course's requirements.txt without JupyterLab", *pins]) + "\n"
 
 
 def export(assignment: str, out: Path, root: Path = REPO_ROOT, masters_dir: Path = MASTERS_DIR) -> Path:
@@ -71,6 +99,7 @@ def export(assignment: str, out: Path, root: Path = REPO_ROOT, masters_dir: Path
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, path in bundle_files(assignment, root, masters_dir).items():
             archive.write(path, name)
+        archive.writestr("requirements.txt", grader_requirements(root))
         for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16  # executable, as Gradescope expects

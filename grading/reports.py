@@ -33,6 +33,7 @@ def gradescope_result(outcome: Outcome, checks: Checks) -> dict:
                 "max_score": exercise.points,
                 "status": "passed" if result.passed else "failed",
                 "output": text,
+                "visibility": "visible",
             }
         )
     errors = [f"Error in {line}" for line in outcome.errors]
@@ -97,7 +98,12 @@ def write_feedback(outcome: Outcome, checks: Checks, out: Path) -> None:
 
 
 def write_class_files(outcomes: list[Outcome], checks: Checks, out: Path) -> None:
-    """Write ``grades.csv`` and ``results.json`` for the outcomes known so far, each atomically."""
+    """Write ``grades.csv`` and ``results.json`` for the outcomes known so far, each atomically.
+
+    Rows go in the order of the submissions' paths, so a class graded in shards
+    (``python -m grading report``) gives the same sheet as one graded at once.
+    """
+    outcomes = sorted(outcomes, key=lambda outcome: outcome.submission.label)
     names = [exercise.name for exercise in checks.exercises]
     sheet = io.StringIO()
     writer = csv.writer(sheet)

@@ -22,7 +22,7 @@ from grading.results import CheckResult, Outcome
 from grading.submissions import Submission
 
 RESULTS = "results"
-FORMAT = 2  # bump when the stored outcome changes shape: older results are then graded again
+FORMAT = 3  # bump when the stored outcome changes shape: older results are then graded again
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -56,10 +56,12 @@ def _path(out: Path, submission: Submission) -> Path:
     return out / RESULTS / f"{submission.slug}.json"
 
 
-def save(out: Path, outcome: Outcome, key: str) -> None:
-    """Store ``outcome`` under the fingerprint ``key`` it was graded with."""
+def save(out: Path, outcome: Outcome, key: str, assignment: str) -> None:
+    """Store ``outcome`` of ``assignment`` under the fingerprint ``key`` it was graded with."""
     record = {
         "fingerprint": key,
+        "assignment": assignment,
+        "path": str(outcome.submission.path),
         "submission": outcome.submission.label,
         "status": outcome.status,
         "results": {name: dataclasses.asdict(result) for name, result in outcome.results.items()},
@@ -77,15 +79,38 @@ def load(out: Path, submission: Submission, key: str) -> Outcome | None:
         record = json.loads(_path(out, submission).read_text(encoding="utf-8"))
         if record["fingerprint"] != key:
             return None
-        results = {name: CheckResult(**result) for name, result in record["results"].items()}
-        return Outcome(
-            submission,
-            record["status"],
-            results,
-            record["notes"],
-            record["errors"],
-            record["seconds"],
-            tampering=record["tampering"],
-        )
+        return _outcome(record, submission)
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def load_all(out: Path) -> tuple[str | None, list[Outcome]]:
+    """Every outcome stored in ``out`` (as shards of a class left them), and the assignment they grade.
+
+    Raises ``ValueError`` when the outcomes are of more than one assignment.
+    """
+    outcomes, assignments = [], set()
+    for path in sorted((out / RESULTS).glob("*.json")) if (out / RESULTS).is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            submission = Submission(Path(record["path"]), record["submission"], path.stem)
+            outcomes.append(_outcome(record, submission))
+            assignments.add(record["assignment"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a result of another format: graded again by the next run
+    if len(assignments) > 1:
+        raise ValueError(f"{out} holds results of several assignments: {', '.join(sorted(assignments))}")
+    return next(iter(assignments), None), outcomes
+
+
+def _outcome(record: dict, submission: Submission) -> Outcome:
+    results = {name: CheckResult(**result) for name, result in record["results"].items()}
+    return Outcome(
+        submission,
+        record["status"],
+        results,
+        record["notes"],
+        record["errors"],
+        record["seconds"],
+        tampering=record["tampering"],
+    )
