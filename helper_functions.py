@@ -66,6 +66,7 @@ __all__ = [
     "save_model",
     "set_seeds",
     "test_step",
+    "timing_verdict",
     "train_step",
     "walk_through_dir",
 ]
@@ -261,19 +262,38 @@ def _batches(data_loader: Iterable, device: torch.device) -> Iterator[tuple[torc
         yield X.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
 
+LOWER_PRECISION_SWITCH = "COURSE_CPU_LOWER_PRECISION"  # "none" or "bfloat16": what the CPU is taken to have
+
+
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 fast (AVX-512 BF16 or AMX), as oneDNN reports it. Lesson 03.
+
+    The environment variable ``COURSE_CPU_LOWER_PRECISION`` overrides the probe: ``none`` takes
+    the CPU to have no fast bf16, ``bfloat16`` to have it (bf16 then runs, slowly, on any CPU).
+    The tests use it to run both branches of lesson 03's section 7.5 on any machine.
+    """
+    forced = os.environ.get(LOWER_PRECISION_SWITCH, "").strip().lower()
+    if forced in ("none", "bfloat16"):
+        return forced == "bfloat16"
+    if forced:
+        raise ValueError(f"{LOWER_PRECISION_SWITCH} must be 'none' or 'bfloat16', got {forced!r}")
+    with contextlib.suppress(AttributeError, RuntimeError):
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
 def autocast_dtype(device: Device) -> torch.dtype | None:
     """The lower precision ``autocast=True`` uses on ``device``, or None where it would not be faster. Lesson 03.
 
-    bfloat16 on a CPU with bf16 instructions (AVX-512 BF16 or AMX), bfloat16 on a GPU that
-    supports it, float16 (with gradient scaling) on an older GPU such as Colab's T4.
+    bfloat16 on a CPU with bf16 instructions (AVX-512 BF16 or AMX, ``cpu_has_fast_bf16``),
+    bfloat16 on a GPU that supports it, float16 (with gradient scaling) on an older GPU such as
+    Colab's T4.
     """
     device = torch.device(device)
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == "cpu":
-        with contextlib.suppress(AttributeError, RuntimeError):
-            if torch.ops.mkldnn._is_mkldnn_bf16_supported():
-                return torch.bfloat16
+    if device.type == "cpu" and cpu_has_fast_bf16():
+        return torch.bfloat16
     return None
 
 
@@ -431,6 +451,25 @@ def print_train_time(start: float, end: float, device: Device | None = None) -> 
     total_time = end - start
     print(f"Train time on {device}: {total_time:.3f} seconds")
     return total_time
+
+
+def timing_verdict(baseline: Sequence[float], candidate: Sequence[float]) -> str:
+    """``"faster"``, ``"slower"`` or ``"no measurable difference"``: the candidate's rounds against the baseline's.
+
+    Decided against the spread measured, not the medians alone: the candidate is faster only
+    when its slowest round beats the baseline's fastest, slower only when its fastest round
+    loses to the baseline's slowest. Rounds that overlap are noise. Lesson 03.
+    """
+    for name, rounds in (("baseline", baseline), ("candidate", candidate)):
+        if len(rounds) < 2:
+            raise ValueError(f"{name} needs at least 2 timed rounds to show its spread, got {len(rounds)}")
+        if not all(math.isfinite(seconds) and seconds > 0 for seconds in rounds):
+            raise ValueError(f"{name}'s rounds must be positive seconds, got {list(rounds)}")
+    if max(candidate) < min(baseline):
+        return "faster"
+    if min(candidate) > max(baseline):
+        return "slower"
+    return "no measurable difference"
 
 
 # ---------------------------------------------------------------------------

@@ -498,3 +498,55 @@ def test_load_model_maps_cuda_weights_to_cpu(tmp_path):
 def test_tensor_batches_on_cuda():
     fast = hf.TensorBatches(torch.zeros(4, 1), torch.arange(4), batch_size=2, shuffle=True, device="cuda")
     assert all(X.device.type == "cuda" for X, _ in fast)
+
+
+# ---------------------------------------------------------------- lower precision and timing verdicts
+@pytest.mark.parametrize("has_bf16", [True, False], ids=["probe says bf16", "probe says none"])
+def test_the_cpu_probe_decides_autocast_dtype_unless_the_switch_overrides_it(monkeypatch, has_bf16):
+    monkeypatch.delenv(hf.LOWER_PRECISION_SWITCH, raising=False)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: has_bf16)
+    assert hf.cpu_has_fast_bf16() is has_bf16
+    assert hf.autocast_dtype("cpu") == (torch.bfloat16 if has_bf16 else None)
+    for forced, expected in (("none", None), ("bfloat16", torch.bfloat16), (" BFloat16 ", torch.bfloat16)):
+        monkeypatch.setenv(hf.LOWER_PRECISION_SWITCH, forced)
+        assert hf.autocast_dtype("cpu") == expected, forced
+
+
+def test_the_lower_precision_switch_refuses_an_unknown_value(monkeypatch):
+    monkeypatch.setenv(hf.LOWER_PRECISION_SWITCH, "float16")
+    with pytest.raises(ValueError, match="must be 'none' or 'bfloat16', got 'float16'"):
+        hf.cpu_has_fast_bf16()
+
+
+def test_a_cpu_whose_torch_cannot_say_has_no_fast_bf16(monkeypatch):
+    monkeypatch.delenv(hf.LOWER_PRECISION_SWITCH, raising=False)
+
+    def unknown() -> bool:
+        raise RuntimeError("oneDNN is not built in")
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", unknown)
+    assert hf.cpu_has_fast_bf16() is False
+
+
+@pytest.mark.parametrize(
+    ("candidate", "verdict"),
+    [
+        ([0.50, 0.60, 0.55], "faster"),  # its slowest round beats the baseline's fastest
+        ([1.40, 1.30, 1.25], "slower"),  # its fastest round loses to the baseline's slowest
+        ([0.90, 0.70, 1.05], "no measurable difference"),  # a lower median, but the rounds overlap
+        ([1.00, 1.10, 1.20], "no measurable difference"),  # touching is not beating
+    ],
+)
+def test_timing_verdict_names_a_winner_only_where_the_rounds_do_not_overlap(candidate, verdict):
+    assert hf.timing_verdict([1.00, 1.20, 1.10], candidate) == verdict
+
+
+@pytest.mark.parametrize(
+    ("rounds", "message"),
+    [([1.0], "at least 2 timed rounds"), ([], "at least 2 timed rounds"), ([1.0, float("nan")], "positive seconds")],
+)
+def test_timing_verdict_refuses_too_few_or_impossible_rounds(rounds, message):
+    with pytest.raises(ValueError, match=message):
+        hf.timing_verdict(rounds, [1.0, 1.1])
+    with pytest.raises(ValueError, match=message):
+        hf.timing_verdict([1.0, 1.1], rounds)
