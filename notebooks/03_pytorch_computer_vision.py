@@ -97,6 +97,7 @@ from torch.utils.data import DataLoader
 from torchmetrics import ConfusionMatrix
 from torchvision import datasets
 from torchvision.transforms import ToTensor
+from tqdm import tqdm
 
 import helper_functions
 from helper_functions import (
@@ -113,6 +114,7 @@ from helper_functions import (
     save_model,
     set_seeds,
     test_step,
+    timing_verdict,
     train_step,
 )
 
@@ -333,21 +335,31 @@ for step in range(3):
 #
 # ### 3.4 Training model 0
 #
-# Three epochs of training, each followed by a pass over the test set. Each epoch prints one
-# line, which is our progress report. (A progress-bar library such as `tqdm` draws a live bar
-# in Jupyter, but a saved notebook keeps every half-drawn bar; one line per epoch reads the same
-# live and saved.)
+# Three epochs of training, each followed by a pass over the test set. While it runs, a progress
+# bar from `tqdm` moves from epoch to epoch. It is a line of text that Jupyter and Colab redraw in
+# place, so nothing else may print while it moves; a saved notebook keeps the finished bar. Once
+# the loop is done, `print_epochs` prints each epoch's numbers, which the loop kept.
+
+
+# %%
+def print_epochs(history: list[tuple[dict, dict]]) -> None:
+    """One line per epoch: the train and test loss and accuracy that the loop kept."""
+    for epoch, (train_results, test_results) in enumerate(history):
+        print(
+            f"Epoch {epoch} | train loss {train_results['loss']:.4f}, acc {train_results['acc']:.2f}% "
+            f"| test loss {test_results['loss']:.4f}, acc {test_results['acc']:.2f}%"
+        )
+
 
 # %%
 train_time_start_model_0 = timer()
-for epoch in range(EPOCHS):
+history_0 = []
+for _ in tqdm(range(EPOCHS), desc="model 0"):
     train_results = train_step(model_0, train_dataloader, loss_fn, optimizer_0, accuracy_fn=accuracy_fn)
     test_results = test_step(model_0, test_dataloader, loss_fn, accuracy_fn=accuracy_fn)
-    print(
-        f"Epoch {epoch} | train loss {train_results['loss']:.4f}, acc {train_results['acc']:.2f}% "
-        f"| test loss {test_results['loss']:.4f}, acc {test_results['acc']:.2f}%"
-    )
+    history_0.append((train_results, test_results))
 train_time_end_model_0 = timer()  # model 0 trains on the CPU: nothing to synchronize
+print_epochs(history_0)
 total_train_time_model_0 = print_train_time(train_time_start_model_0, train_time_end_model_0, device="cpu")
 
 # %% [markdown]
@@ -491,16 +503,15 @@ next(model_1.parameters()).device
 # %%
 optimizer_1 = torch.optim.SGD(params=model_1.parameters(), lr=LEARNING_RATE)
 train_time_start_model_1 = timer()
-for epoch in range(EPOCHS):
+history_1 = []
+for _ in tqdm(range(EPOCHS), desc="model 1"):
     train_results = train_step(model_1, train_batches, loss_fn, optimizer_1, accuracy_fn=accuracy_fn, device=device)
     test_results = test_step(model_1, test_batches, loss_fn, accuracy_fn=accuracy_fn, device=device)
-    print(
-        f"Epoch {epoch} | train loss {train_results['loss']:.4f}, acc {train_results['acc']:.2f}% "
-        f"| test loss {test_results['loss']:.4f}, acc {test_results['acc']:.2f}%"
-    )
+    history_1.append((train_results, test_results))
 if device == "cuda":
     torch.cuda.synchronize()  # wait for the GPU before reading the clock
 train_time_end_model_1 = timer()
+print_epochs(history_1)
 total_train_time_model_1 = print_train_time(train_time_start_model_1, train_time_end_model_1, device=device)
 
 # %%
@@ -561,18 +572,17 @@ model_1_fixed.layer_stack = model_1_fixed.layer_stack[:-1]  # drop the ReLU on t
 model_1_fixed.to(device)
 optimizer_1_fixed = torch.optim.SGD(params=model_1_fixed.parameters(), lr=LEARNING_RATE)
 train_time_start_model_1_fixed = timer()
-for epoch in range(EPOCHS):
+history_1_fixed = []
+for _ in tqdm(range(EPOCHS), desc="model 1, fixed"):
     train_results = train_step(
         model_1_fixed, train_batches, loss_fn, optimizer_1_fixed, accuracy_fn=accuracy_fn, device=device
     )
     test_results = test_step(model_1_fixed, test_batches, loss_fn, accuracy_fn=accuracy_fn, device=device)
-    print(
-        f"Epoch {epoch} | train loss {train_results['loss']:.4f}, acc {train_results['acc']:.2f}% "
-        f"| test loss {test_results['loss']:.4f}, acc {test_results['acc']:.2f}%"
-    )
+    history_1_fixed.append((train_results, test_results))
 if device == "cuda":
     torch.cuda.synchronize()
 total_train_time_model_1_fixed = timer() - train_time_start_model_1_fixed
+print_epochs(history_1_fixed)
 model_1_fixed_results = {
     **eval_model(model_1_fixed, test_batches, loss_fn, accuracy_fn=accuracy_fn, device=device),
     "model_name": "FashionMNISTModelV1 (no ReLU on logits)",
@@ -728,13 +738,18 @@ for _ in range(5):  # 2. alternate, five rounds
         round_seconds[name].append(time_training_steps(model, steps=40))
 medians = {name: statistics.median(seconds) for name, seconds in round_seconds.items()}  # 3. medians
 for name, seconds in medians.items():
-    print(f"{name:>14}: {seconds / 40 * 1000:.2f} ms a step (median of {len(round_seconds[name])} rounds)")
-print(f"channels last takes {medians['channels last'] / medians['channels first']:.2f}x the time of channels first")
+    fastest, slowest = min(round_seconds[name]) / 40 * 1000, max(round_seconds[name]) / 40 * 1000
+    print(f"{name:>14}: {seconds / 40 * 1000:.2f} ms a step (median of 5 rounds; {fastest:.2f} to {slowest:.2f})")
+layout_verdict = timing_verdict(round_seconds["channels first"], round_seconds["channels last"])
+ratio = medians["channels last"] / medians["channels first"]
+print(f"channels last takes {ratio:.2f}x the time of channels first: {layout_verdict} on this machine")
 
 # %% [markdown]
-# The printout says which layout is faster on this machine. We train model 2 in `channels_last`
-# either way, so that every run trains the same model: the layout changes how the weights are
-# stored, not their values, and the model computes the same function, up to rounding.
+# The printout says which layout is faster on this machine, and only when every round of one
+# beat every round of the other; where the rounds overlap, the difference is noise, and it says
+# so. We train model 2 in `channels_last` either way, so that every run trains the same model:
+# the layout changes how the weights are stored, not their values, and the model computes the
+# same function, up to rounding.
 #
 # ### 7.4 Training model 2
 #
@@ -748,19 +763,18 @@ model_2 = model_2.to(device=device, memory_format=torch.channels_last)
 optimizer_2 = torch.optim.SGD(params=model_2.parameters(), lr=LEARNING_RATE)
 model_2_history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
 train_time_start_model_2 = timer()
-for epoch in range(EPOCHS):
+history_2 = []
+for _ in tqdm(range(EPOCHS), desc="model 2"):
     train_results = train_step(model_2, train_batches, loss_fn, optimizer_2, accuracy_fn=accuracy_fn, device=device)
     test_results = test_step(model_2, test_batches, loss_fn, accuracy_fn=accuracy_fn, device=device)
+    history_2.append((train_results, test_results))
     for split, results in (("train", train_results), ("test", test_results)):
         model_2_history[f"{split}_loss"].append(results["loss"])
         model_2_history[f"{split}_acc"].append(results["acc"])
-    print(
-        f"Epoch {epoch} | train loss {train_results['loss']:.4f}, acc {train_results['acc']:.2f}% "
-        f"| test loss {test_results['loss']:.4f}, acc {test_results['acc']:.2f}%"
-    )
 if device == "cuda":
     torch.cuda.synchronize()  # wait for the GPU before reading the clock
 train_time_end_model_2 = timer()
+print_epochs(history_2)
 total_train_time_model_2 = print_train_time(train_time_start_model_2, train_time_end_model_2, device=device)
 
 # %%
@@ -792,9 +806,24 @@ plt.show()
 # `test_step`, `eval_model`). `autocast_dtype(device)` says which format a device would use; on
 # a device with none, the helpers warn once and stay in float32.
 #
-# Whether it pays off depends on the machine, so we measure, as in section 7.3 (warm up,
-# alternate, medians): 40 training steps of two copies of the untrained TinyVGG, one in each
-# precision.
+# Whether it pays off depends on the machine. First: does this one have a fast lower precision
+# at all? Most laptops' CPUs, and Colab's CPU runtime, do not.
+
+# %%
+lower_precision = autocast_dtype(device)
+if lower_precision is None:
+    print(
+        f"This {device.upper()} has no fast lower precision (no AVX-512 BF16 or AMX instructions), so autocast "
+        "would train in float32 and there is nothing to measure here: a CPU with AVX-512 BF16 or AMX, or a GPU, "
+        "runs the rest of this section."
+    )
+else:
+    print(f"autocast on {device} uses {lower_precision}: the next cells measure what it buys and costs")
+
+# %% [markdown]
+# Where there is one, we measure, as in section 7.3 (warm up, alternate, medians, and a verdict
+# only where the rounds do not overlap): 40 training steps of two copies of the untrained
+# TinyVGG, one in each precision. On a device without one, these cells do nothing.
 
 
 # %%
@@ -808,59 +837,70 @@ def time_steps(model: nn.Module, batches: TensorBatches, autocast: bool) -> floa
     return timer() - start
 
 
-step_batches = TensorBatches(
-    train_batches.features[: 40 * BATCH_SIZE],
-    train_batches.labels[: 40 * BATCH_SIZE],
-    batch_size=BATCH_SIZE,
-    device=device,
-    memory_format=torch.channels_last,
-)
-precisions = {"float32": False, "autocast": True}
-copies = {name: copy.deepcopy(untrained_tinyvgg).to(device, memory_format=torch.channels_last) for name in precisions}
-for name, autocast in precisions.items():
-    time_steps(copies[name], step_batches, autocast)  # 1. warm up
-round_seconds = {name: [] for name in precisions}
-for _ in range(5):  # 2. alternate
+if lower_precision is not None:
+    step_batches = TensorBatches(
+        train_batches.features[: 40 * BATCH_SIZE],
+        train_batches.labels[: 40 * BATCH_SIZE],
+        batch_size=BATCH_SIZE,
+        device=device,
+        memory_format=torch.channels_last,
+    )
+    precisions = {"float32": False, "autocast": True}
+    copies = {
+        name: copy.deepcopy(untrained_tinyvgg).to(device, memory_format=torch.channels_last) for name in precisions
+    }
     for name, autocast in precisions.items():
-        round_seconds[name].append(time_steps(copies[name], step_batches, autocast))
-step_ms = {name: statistics.median(seconds) / len(step_batches) * 1000 for name, seconds in round_seconds.items()}
-print(f"autocast on {device} uses {autocast_dtype(device)}")
-for name, milliseconds in step_ms.items():
-    print(f"{name:>8}: {milliseconds:.2f} ms a step (median of 5 rounds)")  # 3. medians
-ratio = step_ms["autocast"] / step_ms["float32"]
-print(f"autocast takes {ratio:.2f}x the time of float32: {'faster' if ratio < 1 else 'slower'} on this machine")
+        time_steps(copies[name], step_batches, autocast)  # 1. warm up
+    round_seconds = {name: [] for name in precisions}
+    for _ in range(5):  # 2. alternate
+        for name, autocast in precisions.items():
+            round_seconds[name].append(time_steps(copies[name], step_batches, autocast))
+    step_ms = {name: statistics.median(seconds) / len(step_batches) * 1000 for name, seconds in round_seconds.items()}
+    for name, milliseconds in step_ms.items():  # 3. medians
+        fastest, slowest = (
+            min(round_seconds[name]) / len(step_batches) * 1000,
+            max(round_seconds[name]) / len(step_batches) * 1000,
+        )
+        print(f"{name:>8}: {milliseconds:.2f} ms a step (median of 5 rounds; {fastest:.2f} to {slowest:.2f})")
+    precision_verdict = timing_verdict(round_seconds["float32"], round_seconds["autocast"])
+    ratio = step_ms["autocast"] / step_ms["float32"]
+    print(f"autocast takes {ratio:.2f}x the time of float32: {precision_verdict} on this machine")
 
 # %% [markdown]
 # And what the rounding costs: the same model, from the same seed and on the same batches as
 # model 2, trained for the same number of epochs with `autocast=True`, then compared with model 2.
 
 # %%
-set_seeds(RANDOM_SEED)
-model_2_autocast = FashionMNISTModelV2(input_shape=1, hidden_units=HIDDEN_UNITS, output_shape=len(class_names))
-model_2_autocast = model_2_autocast.to(device=device, memory_format=torch.channels_last)
-optimizer_2_autocast = torch.optim.SGD(params=model_2_autocast.parameters(), lr=LEARNING_RATE)
-train_time_start_autocast = timer()
-for _ in range(EPOCHS):  # the loop of section 7.4, test included, so that the times compare
-    train_step(model_2_autocast, train_batches, loss_fn, optimizer_2_autocast, device=device, autocast=True)
-    autocast_results = test_step(model_2_autocast, test_batches, loss_fn, device=device, autocast=True)
-if device == "cuda":
-    torch.cuda.synchronize()
-train_seconds_autocast = timer() - train_time_start_autocast
-autocast_difference = autocast_results["acc"] - model_2_results["acc"]
-print(
-    f"training for {EPOCHS} epochs: float32 {total_train_time_model_2:.1f} s | autocast {train_seconds_autocast:.1f} s"
-)
-print(
-    f"test accuracy: float32 {model_2_results['acc']:.2f}% | "
-    f"autocast {autocast_results['acc']:.2f}% ({autocast_difference:+.2f} percentage points)"
-)
+if lower_precision is not None:
+    set_seeds(RANDOM_SEED)
+    model_2_autocast = FashionMNISTModelV2(input_shape=1, hidden_units=HIDDEN_UNITS, output_shape=len(class_names))
+    model_2_autocast = model_2_autocast.to(device=device, memory_format=torch.channels_last)
+    optimizer_2_autocast = torch.optim.SGD(params=model_2_autocast.parameters(), lr=LEARNING_RATE)
+    train_time_start_autocast = timer()
+    for _ in tqdm(range(EPOCHS), desc="model 2, autocast"):  # the loop of section 7.4, test included
+        train_step(model_2_autocast, train_batches, loss_fn, optimizer_2_autocast, device=device, autocast=True)
+        autocast_results = test_step(model_2_autocast, test_batches, loss_fn, device=device, autocast=True)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    train_seconds_autocast = timer() - train_time_start_autocast
+    autocast_difference = autocast_results["acc"] - model_2_results["acc"]
+    print(
+        f"training for {EPOCHS} epochs: float32 {total_train_time_model_2:.1f} s | "
+        f"autocast {train_seconds_autocast:.1f} s"
+    )
+    print(
+        f"test accuracy: float32 {model_2_results['acc']:.2f}% | "
+        f"autocast {autocast_results['acc']:.2f}% ({autocast_difference:+.2f} percentage points)"
+    )
 
 # %% [markdown]
-# The printouts say what mixed precision buys and costs on this machine. Its accuracy differs
-# from float32's only through rounding, which sends training down a slightly different path.
-# Where autocast is slower (a CPU without AMX, whose bf16 arithmetic is not faster than its
-# float32, can be), keep float32, which is why the helpers leave it off unless asked. In Colab,
-# with a GPU, run the same cells: there mixed precision is the usual way to train faster.
+# Where this section measured, its printouts say what mixed precision buys and costs on that
+# machine; where it did not, the first cell said why. The accuracy of a model trained with
+# autocast differs from float32's only through rounding, which sends training down a slightly
+# different path. Where autocast is slower, or no different (bf16 arithmetic without AMX need
+# not be faster than float32), keep float32, which is why the helpers leave it off unless asked.
+# In Colab, with a GPU, run the same cells: there mixed precision is the usual way to train
+# faster.
 #
 # ## 8. Comparing the models
 #
@@ -1027,11 +1067,18 @@ headline_numbers = record_results(
     train_images=len(train_data),
     test_images=len(test_data),
     epochs=EPOCHS,
-    float32_step_ms=step_ms["float32"],
-    autocast_step_ms=step_ms["autocast"],
-    model_2_autocast_test_acc=autocast_results["acc"],
-    model_2_autocast_train_seconds=train_seconds_autocast,
     train_batches_per_epoch=len(train_batches),
+    has_lower_precision=float(lower_precision is not None),
+    **(
+        {
+            "float32_step_ms": step_ms["float32"],
+            "autocast_step_ms": step_ms["autocast"],
+            "model_2_autocast_test_acc": autocast_results["acc"],
+            "model_2_autocast_train_seconds": train_seconds_autocast,
+        }
+        if lower_precision is not None
+        else {}
+    ),
 )
 
 # %% [markdown]

@@ -71,13 +71,20 @@ def test_reloaded_model_matches_the_saved_one(results_of):
 
 
 @pytest.mark.slow
-def test_mixed_precision_section_measures_both_and_costs_under_a_point(results_of):
-    """Section 7.5 times steps in both precisions and trains TinyVGG again under autocast."""
+def test_mixed_precision_section_measures_only_where_there_is_a_fast_lower_precision(results_of):
+    """Section 7.5 measures and trains under autocast on a device with bf16 (or a GPU), and nowhere else.
+
+    This machine runs one branch here; ``test_mixed_precision_section.py`` runs both on any machine.
+    """
     results = results_of(LESSON)
-    assert results["float32_step_ms"] > 0 and results["autocast_step_ms"] > 0
-    assert results["model_2_autocast_train_seconds"] > 0
-    assert is_whole_split_accuracy(results["model_2_autocast_test_acc"], FASHION_TEST_IMAGES), results
-    assert abs(results["model_2_autocast_test_acc"] - results["model_2_test_acc"]) <= 1.0, results
+    measured = {"float32_step_ms", "autocast_step_ms", "model_2_autocast_test_acc", "model_2_autocast_train_seconds"}
+    if results["has_lower_precision"]:
+        assert measured <= set(results), results
+        assert results["float32_step_ms"] > 0 and results["autocast_step_ms"] > 0
+        assert is_whole_split_accuracy(results["model_2_autocast_test_acc"], FASHION_TEST_IMAGES), results
+        assert abs(results["model_2_autocast_test_acc"] - results["model_2_test_acc"]) <= 1.0, results
+    else:
+        assert not measured & set(results), results
 
 
 @pytest.mark.slow
