@@ -42,6 +42,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm import tqdm
 
 import helper_functions as hf
 from bench import reference
@@ -360,6 +361,9 @@ def time_rounds(
     """Run every model on both paths, round after round; return the conversion timings and the runs."""
     conversion: list[dict[str, float]] = []
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {path: [] for path in args.paths} for name in args.models}
+    # a bar with the time left on a terminal; elsewhere (CI, a log) the one line per run below is enough
+    bar = tqdm(total=args.rounds * len(args.models) * len(args.paths), unit="run", disable=None, file=sys.stderr)
+    say = bar.write if not bar.disable else print
     for round_index in range(args.rounds):
         elapsed, batches = _timed(lambda: convert(train, test, args.eval_batch_size, device))
         conversion.append(elapsed)
@@ -373,12 +377,14 @@ def time_rounds(
                 else:
                     run = run_course(name, batches, args.epochs, device, autocast=path == "autocast")
                 runs[name][path].append(run)
-                print(
+                say(
                     f"  round {round_index + 1} {name:20s} {path:9s} {run['seconds']:7.2f} s "
-                    f"(CPU {run['cpu_seconds']:.2f} s)",
-                    flush=True,
+                    f"(CPU {run['cpu_seconds']:.2f} s)"
                 )
+                sys.stdout.flush()
+                bar.update(1)
         del batches
+    bar.close()
     return conversion, runs
 
 

@@ -40,6 +40,8 @@ import sys
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from grading import cgroups, sandbox, store
 from grading.batch import ClassResult, ClassRun, Settings, grade_submissions
 from grading.checks import MASTERS_DIR, Checks, assignments, load_checks
@@ -169,9 +171,9 @@ def write_report(out: Path, masters: Path) -> int:
     return 0
 
 
-def _print_progress(outcome: Outcome, checks: Checks) -> None:
+def _progress_line(outcome: Outcome, checks: Checks) -> str:
     score = f"{outcome.total(checks)}/{checks.max_points}"
-    print(f"{outcome.status[:40]:<40} {score} {outcome.seconds:6.1f} s  {outcome.submission.label}", flush=True)
+    return f"{outcome.status[:40]:<40} {score} {outcome.seconds:6.1f} s  {outcome.submission.label}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,6 +227,17 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     start = time.monotonic()
+    # on a terminal, a bar with the time left above which each submission's line is written; elsewhere
+    # (a log, a scheduler's output file) the lines alone
+    bar = tqdm(total=len(submissions), unit="submission", disable=None, file=sys.stderr, dynamic_ncols=True)
+
+    def progress(outcome: Outcome) -> None:
+        if bar.disable:
+            print(_progress_line(outcome, checks), flush=True)
+        else:
+            bar.write(_progress_line(outcome, checks), file=sys.stdout)
+            bar.update(1)
+
     try:
         graded = grade_submissions(
             checks,
@@ -233,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out,
             jobs=args.jobs,
             force=args.force,
-            progress=lambda o: _print_progress(o, checks),
+            progress=progress,
             run=run,
             shared=args.shard is not None,
         )
@@ -241,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
+        bar.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if args.shard is not None:

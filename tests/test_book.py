@@ -126,3 +126,27 @@ def test_every_page_renders_in_chromium_with_its_images_and_no_traceback(book, t
                 assert len(drawing) == 1, f"{name}: no single cell draws {plot} ({line!r})"
                 assert drawing[0]["images"] and all(drawing[0]["images"]), f"{name}: {plot} is not shown"
             screenshot(page, f"book_{Path(link).parent.name}_{name}")
+
+
+BAR = re.compile(r"(model [\w ,]+):\s+(\d+)%\|")
+
+
+@pytest.mark.slow
+def test_each_training_loop_of_lesson_03_leaves_one_finished_bar(book, results_of, tmp_path):
+    out, _ = book
+    page = out / "notebooks/03_pytorch_computer_vision.html"
+    master = (Path(build_book.REPO_ROOT) / "notebooks/03_pytorch_computer_vision.py").read_text()
+    loops = re.findall(r'tqdm\(range\(EPOCHS\), desc="([^"]+)"\)', master)
+    ran = [
+        desc
+        for desc in loops
+        if "autocast" not in desc or results_of("notebooks/03_pytorch_computer_vision.ipynb")["has_lower_precision"]
+    ]
+    bars = BAR.findall(page.read_text())
+    assert sorted(bars) == sorted((desc, "100") for desc in ran), bars  # one bar per loop, finished, no half states
+    with chromium(tmp_path / "profile") as browser:
+        view = browser.new_page()
+        view.goto(page.as_uri())
+        bar = view.locator(".jp-OutputArea-output", has_text="model 2:").first
+        bar.scroll_into_view_if_needed()
+        screenshot(view, "book_03_finished_bars")

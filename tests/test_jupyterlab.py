@@ -1,4 +1,5 @@
-"""Lesson 02 as a student meets it in JupyterLab: opened from its ``.py`` master, run, edited and saved.
+"""The lessons as a student meets them in JupyterLab: 02 opened from its ``.py`` master, run, edited and
+saved; 03 run up to model 2's training, whose progress bar moves while it trains and saves finished.
 
 Everything happens in a temporary copy of the repository, served by JupyterLab on a free
 loopback port and driven through its menus in headless Chromium (``browser_harness``).
@@ -7,6 +8,7 @@ loopback port and driven through its menus in headless Chromium (``browser_harne
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -153,3 +155,59 @@ def test_lesson_runs_edits_and_saves_in_jupyterlab(tmp_path):
     in_ipynb = [cell.source for cell in nbformat.read(paired, as_version=4).cells if ADDED_SENTENCE in cell.source]
     in_py = [cell.source for cell in jupytext.read(master).cells if ADDED_SENTENCE in cell.source]
     assert len(in_ipynb) == 1 and in_ipynb == in_py and in_py[0].startswith(EDITED_CELL_START)
+
+
+MOVING_BAR = r"model 2:\s+(\d+)%\|"
+
+
+@pytest.mark.slow
+def test_lesson_03_shows_a_moving_bar_while_model_2_trains_and_saves_the_finished_one(tmp_path):
+    """Lesson 03 run in JupyterLab up to model 2's training: the bar moves while it trains, and saves finished."""
+    lesson = "notebooks/03_pytorch_computer_vision"
+    repo = copy_of_repository(tmp_path / "repo")
+    (repo / "data").symlink_to(REPO_ROOT / "data")  # FashionMNIST, as `make setup` put it
+    paired = repo / f"{lesson}.ipynb"
+    (tmp_path / "jupyter").mkdir()
+    seen_moving = None
+    with running_jupyterlab(repo, tmp_path / "jupyter", LAB_SETTINGS) as url, chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto(url)
+        page.locator(".jp-DirListing-item", has_text="notebooks").first.dblclick()
+        page.locator(".jp-DirListing-item", has_text=paired.name).dblclick()
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=120_000)
+
+        # 1. Select the cell after model 2's training and run every cell above it, from the Run menu.
+        training = page.locator(".jp-Notebook .jp-CodeCell", has_text='desc="model 2")')
+        after = training.locator("xpath=following-sibling::div[contains(@class, 'jp-Cell')][1]")
+        after.locator(".jp-InputPrompt").click()
+        page.locator(".lm-MenuBar-itemLabel").get_by_text("Run", exact=True).click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Run All Above Selected Cell", exact=True).click()
+
+        # 2. While model 2 trains, its bar is there and not finished.
+        output = training.locator(".jp-OutputArea")
+        deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+        while seen_moving is None and time.monotonic() < deadline:
+            match = re.search(MOVING_BAR, output.inner_text() if output.count() else "")
+            if match and 0 < int(match.group(1)) < 100:  # moved, not yet finished
+                seen_moving = output.inner_text().strip()
+                training.scroll_into_view_if_needed()
+                screenshot(page, "jupyterlab_03_bar_while_model_2_trains")
+            time.sleep(0.5)
+        page.wait_for_function("() => /model 2:\\s+100%/.test(document.body.innerText)", timeout=RUN_TIMEOUT_MS)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=RUN_TIMEOUT_MS)
+        finished = output.inner_text()
+        page.keyboard.press("Control+s")
+        # an autosave may have written the file while model 2 still trained: wait for the run's end
+        saved_text = wait_for_file(paired, lambda text: model_2_cell(text).execution_count is not None)
+
+    assert seen_moving is not None, "no moving bar was seen while model 2 trained"
+    assert [int(p) for p in re.findall(MOVING_BAR, finished)] == [100]  # the page shows one bar, finished
+    cell = model_2_cell(saved_text)
+    stored = "".join(output.get("text", "") for output in cell.outputs if output.get("output_type") == "stream")
+    assert [int(p) for p in re.findall(MOVING_BAR, stored)] == [100], stored  # the saved file keeps it finished
+
+
+def model_2_cell(notebook_text: str) -> nbformat.NotebookNode:
+    """The cell of a saved lesson 03 that trains model 2."""
+    (cell,) = [cell for cell in nbformat.reads(notebook_text, as_version=4).cells if 'desc="model 2")' in cell.source]
+    return cell

@@ -111,8 +111,33 @@ def offline_markdown(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
+def finished_streams(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Each cell's stdout and stderr as one output each, with carriage returns applied.
+
+    A progress bar redraws its line with ``\\r``; an executor that keeps every message keeps every
+    state of the bar. What a reader sees is what a terminal shows at the end: the finished line.
+    (``make notebooks`` stores its copies so already; nbmake's copies, which the tests render, not.)
+    """
+    for cell in notebook.cells:
+        outputs: list[nbformat.NotebookNode] = []
+        streams: dict[str, nbformat.NotebookNode] = {}
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "stream":
+                outputs.append(output)
+            elif output.name in streams:
+                streams[output.name].text += output.text
+            else:
+                streams[output.name] = output
+                outputs.append(output)
+        for output in streams.values():
+            output.text = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in output.text.split("\n"))
+        if "outputs" in cell:
+            cell.outputs = outputs
+    return notebook
+
+
 def render_page(page: Page, out_dir: Path, exporter: HTMLExporter) -> Path:
-    notebook = offline_markdown(nbformat.read(page.notebook, as_version=4))
+    notebook = finished_streams(offline_markdown(nbformat.read(page.notebook, as_version=4)))
     resources = {"course": {"colab_url": page.colab_url, "status": page.status}, "metadata": {"name": page.name}}
     html, _ = exporter.from_notebook_node(notebook, resources=resources)
     target = out_dir / page.href

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from tqdm import tqdm
 
 from tools import time_report
 
@@ -38,10 +39,22 @@ def expand(sources: list[str]) -> list[Path]:
 
 
 def execute(path: Path, out_dir: Path, cell_timeout: int = 900) -> tuple[Path, float]:
-    """Execute ``path`` and write it to ``out_dir/<its folder>/<its name>``; return (copy, seconds)."""
+    """Execute ``path`` and write it to ``out_dir/<its folder>/<its name>``; return (copy, seconds).
+
+    Each cell's output streams are merged and their carriage returns applied, so that a progress
+    bar leaves its finished line, not every state it was drawn in. On a terminal a bar over the
+    notebook's code cells shows how far it is.
+    """
     notebook = nbformat.read(path, as_version=4)
+    code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
+    bar = tqdm(total=code_cells, desc=path.name, unit="cell", disable=None, file=sys.stderr, leave=False)
     client = NotebookClient(
-        notebook, timeout=cell_timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook,
+        timeout=cell_timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        coalesce_streams=True,
+        on_cell_executed=lambda cell, cell_index, execute_reply: bar.update(cell.cell_type == "code"),
     )
     client.km = client.create_kernel_manager()
     # local sockets instead of TCP ports: nothing else can connect, and ipykernel has no warning to print
@@ -52,6 +65,7 @@ def execute(path: Path, out_dir: Path, cell_timeout: int = 900) -> tuple[Path, f
         try:
             client.execute()
         finally:
+            bar.close()
             target = out_dir / path.parent.name / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, target)
