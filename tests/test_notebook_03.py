@@ -122,7 +122,7 @@ def test_exercise_notebook_runs_headless_and_asks_for_every_answer():
 # ---------------------------------------------------------------- facts about the masters
 def test_every_lesson_model_has_its_own_optimizer():
     pairs = re.findall(
-        r"^(optimizer_\w+) = torch\.optim\.\w+\(params=(\w+)\.parameters\(\)",
+        r"^\s*(optimizer_\w+) = torch\.optim\.\w+\(params=(\w+)\.parameters\(\)",
         "\n".join(code_cells(REPO_ROOT / LESSON)),
         re.MULTILINE,
     )
