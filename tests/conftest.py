@@ -7,7 +7,7 @@ test runs without that (``pytest tests/...``), the notebook is executed here.
 
 Wall time is reported, never asserted: at the end of the session every notebook executed in it,
 and every time a test handed to ``time_report``, is printed beside its budget and written to
-``build/nbtest/times.json`` (``tools/time_report.py``).
+``build/nbtest/times.json`` (``times-long.json`` for ``make test-long``; ``tools/time_report.py``).
 """
 
 from __future__ import annotations
@@ -158,7 +158,10 @@ def pytest_terminal_summary(terminalreporter):
     measurements = timing.notebook_measurements(notebooks, NBTEST_DIR, factor)
     measurements += [timing.measure(name, seconds, factor) for name, seconds in sorted(TIMED.items())]
     terminalreporter.section("wall times beside their budgets (a report, not a test)")
-    report = NBTEST_DIR / timing.REPORT_NAME
-    for line in timing.write(measurements, step_ms, report, "pytest (make test)"):
+    # make test-long (pytest -m long) reports beside make test's file, without replacing it
+    long_run = terminalreporter.config.option.markexpr == "long"
+    report = NBTEST_DIR / (timing.REPORT_NAME.replace(".json", "-long.json") if long_run else timing.REPORT_NAME)
+    command = "pytest -m long (make test-long)" if long_run else "pytest (make test)"
+    for line in timing.write(measurements, step_ms, report, command):
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"written to {report.relative_to(REPO_ROOT)}")

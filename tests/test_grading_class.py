@@ -20,7 +20,7 @@ import pytest
 
 from tools.measure_class import build_class, grade_command, signal_after, stored_results
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUICK = "x = 1  # a submission that answers nothing, graded in a few seconds"

@@ -29,7 +29,7 @@ from grading.cgroups import available
 from grading.sandbox import bwrap_works
 from tools.time_report import AUTOGRADER_RUN, SLOWEST_GRADED
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = REPO_ROOT / "solutions" / "assignment_06_classification.ipynb"

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from student_work import MISTAKES, student_notebook
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = [f"ex{n}" for n in range(1, 10)]

@@ -21,8 +21,6 @@ from grading.cli import in_shard
 from grading.submissions import find_submissions
 from tools.measure_class import grade_command, partial, signal_after, stored_results
 
-pytestmark = pytest.mark.slow
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARDS = 3
 
@@ -51,6 +49,8 @@ def test_shards_are_disjoint_cover_the_class_and_do_not_depend_on_the_machine(tm
     )
 
 
+@pytest.mark.slow
+@pytest.mark.long  # make test-long
 def test_three_shards_at_once_give_the_sheet_of_one_run(tmp_path, time_report):
     folder = write_class(tmp_path / "class")
     whole, sharded = tmp_path / "whole", tmp_path / "sharded"
@@ -84,6 +84,8 @@ def test_three_shards_at_once_give_the_sheet_of_one_run(tmp_path, time_report):
     assert (sharded / "report.html").is_file() and (sharded / "results.json").is_file()
 
 
+@pytest.mark.slow
+@pytest.mark.long  # make test-long
 def test_a_killed_shard_loses_only_what_it_was_grading_and_a_rerun_finishes_its_slice(tmp_path):
     folder = write_class(tmp_path / "class")
     out = tmp_path / "out"

@@ -17,7 +17,7 @@ import pytest
 import tamper_corpus
 from tamper_corpus import CASES, EXERCISES, GROUPS, SABOTAGE, UNNAMED
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -161,6 +161,7 @@ MOVING_BAR = r"model 2:\s+(\d+)%\|"
 
 
 @pytest.mark.slow
+@pytest.mark.long  # lesson 03 up to model 2, live: make test-long
 def test_lesson_03_shows_a_moving_bar_while_model_2_trains_and_saves_the_finished_one(tmp_path):
     """Lesson 03 run in JupyterLab up to model 2's training: the bar moves while it trains, and saves finished."""
     lesson = "notebooks/03_pytorch_computer_vision"
