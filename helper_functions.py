@@ -42,6 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from torch import nn
@@ -50,8 +51,11 @@ __all__ = [
     "Metrics",
     "TensorBatches",
     "accuracy_fn",
+    "COURSE_COLORS",
     "autocast_dtype",
+    "class_colormap",
     "data_dir",
+    "describe_figure",
     "eval_model",
     "load_model",
     "load_mnist_digits",
@@ -68,6 +72,7 @@ __all__ = [
     "test_step",
     "timing_verdict",
     "train_step",
+    "use_course_style",
     "walk_through_dir",
 ]
 
@@ -475,6 +480,99 @@ def timing_verdict(baseline: Sequence[float], candidate: Sequence[float]) -> str
 # ---------------------------------------------------------------------------
 # Plotting
 # ---------------------------------------------------------------------------
+# Okabe and Ito's eight colours: they stay apart for readers with the common kinds of colour blindness
+# (and in grey), so a class never depends on telling red from green. The course's one palette.
+COURSE_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+def class_colormap(num_classes: int) -> ListedColormap:
+    """One colour of ``COURSE_COLORS`` per class, for ``cmap=`` in scatter plots and decision regions. Lesson 02."""
+    if not 1 <= num_classes <= len(COURSE_COLORS):
+        raise ValueError(f"the course's palette has {len(COURSE_COLORS)} colours; got {num_classes} classes")
+    return ListedColormap(COURSE_COLORS[:num_classes], name=f"course_{num_classes}")
+
+
+def describe_figure(fig: Figure) -> str:
+    """A sentence saying what ``fig`` shows, from its titles and axis labels: the figure's alternative text.
+
+    E.g. ``"Loss and accuracy. Plot 1: Loss (x: Epochs, y: loss). Plot 2: ..."``. A plot without
+    words is described by what it draws (an image, lines, points), so the text is never empty.
+    """
+    suptitle = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+    plots = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    described = []
+    for ax in plots:
+        labels = [f"{axis}: {label}" for axis, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if label]
+        title = ax.get_title() or ax.get_title("left") or ax.get_title("right")
+        if not title and not labels:
+            drawn = [
+                kind
+                for kind, artists in (("an image", ax.images), ("lines", ax.lines), ("points", ax.collections))
+                if artists
+            ]
+            title = " and ".join(drawn) or "an empty plot"
+        described.append(title + (f" ({', '.join(labels)})" if labels else ""))
+    if len(described) == 1:
+        body = described[0]
+    elif len(set(described)) == 1 and described:
+        body = f"{len(described)} plots: {described[0]}"
+    else:
+        body = " ".join(f"Plot {i}: {text}." for i, text in enumerate(described, 1)).removesuffix(".")
+    text = ". ".join(part for part in (suptitle, body) if part)
+    return (text or "An empty figure").rstrip(".") + "."
+
+
+def _with_alt_text(format_png: Callable[[Figure], Any]) -> Callable[[Figure], Any]:
+    """Wrap IPython's PNG formatter of figures so that each PNG carries ``describe_figure`` as ``alt``."""
+
+    @functools.wraps(format_png)
+    def format_with_alt(fig: Figure) -> Any:
+        formatted = format_png(fig)
+        data, metadata = formatted if isinstance(formatted, tuple) else (formatted, {})
+        if data is None:
+            return None
+        return data, {**(metadata or {}), "alt": describe_figure(fig)}
+
+    format_with_alt.course_alt_text = True  # type: ignore[attr-defined]
+    return format_with_alt
+
+
+def use_course_style() -> None:
+    """The course's plot style: ``COURSE_COLORS`` as the colour cycle, and alternative text on every figure.
+
+    The setup cell of every notebook calls it. In Jupyter, each figure's PNG then carries the
+    sentence ``describe_figure`` writes, which the course book uses as the image's ``alt``
+    text; outside IPython only the colours are set. Calling it again changes nothing.
+    """
+    plt.rcParams["axes.prop_cycle"] = plt.cycler(color=list(COURSE_COLORS))
+    plt.rcParams["image.cmap"] = "cividis"  # sequential, and readable with any colour vision
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: no display formatters
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    # The inline backend registers its figure formatter when it loads, lazily: load it now.
+    plt.switch_backend(plt.get_backend())
+    _describe_figures(shell)
+    if not getattr(shell, "_course_describes_figures", False):
+        # `%matplotlib inline` registers a new formatter: wrap it again before each cell
+        shell.events.register("pre_run_cell", lambda *_: _describe_figures(shell))
+        shell._course_describes_figures = True
+
+
+def _describe_figures(shell: Any) -> None:
+    """Make ``shell``'s PNG formatter of figures add ``describe_figure`` as the image's ``alt``."""
+    png = shell.display_formatter.formatters["image/png"]
+    try:
+        current = png.lookup_by_type(Figure)
+    except KeyError:  # figures are not shown as PNGs here
+        return
+    if not getattr(current, "course_alt_text", False):
+        png.for_type(Figure, _with_alt_text(current))
+
+
 def _decision_grid(
     model: nn.Module, X: torch.Tensor, resolution: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -508,8 +606,8 @@ def plot_decision_boundary(model: nn.Module, X: Any, y: Any, resolution: int = 1
     X_cpu, y_cpu = X.detach().float().cpu(), y.detach().reshape(-1).cpu()
     xx, yy, grid_labels, num_classes = _decision_grid(model, X_cpu, resolution)
     num_classes = max(num_classes, int(y_cpu.max().item()) + 1 if y_cpu.numel() else 0)
-    colours = plt.cm.RdYlBu(np.linspace(0, 1, num_classes))  # one colour per class, regions and points alike
-    cmap = ListedColormap(colours)
+    cmap = class_colormap(num_classes)  # one colour per class, regions and points alike
+    colours = cmap(np.arange(num_classes))  # RGBA, one row per class
     ax = plt.gca()
     ax.contourf(xx, yy, grid_labels, levels=np.arange(num_classes + 1) - 0.5, cmap=cmap, alpha=0.35)
     ax.scatter(
@@ -543,7 +641,11 @@ def plot_predictions(
     if predictions is not None:
         pairs["predictions"] = (test_data, predictions)
     ax = plt.gca()
-    styles = {"train": ("b", "Training data"), "test": ("g", "Testing data"), "predictions": ("r", "Predictions")}
+    styles = {
+        "train": (COURSE_COLORS[0], "Training data"),
+        "test": (COURSE_COLORS[1], "Testing data"),
+        "predictions": (COURSE_COLORS[3], "Predictions"),
+    }
     for key, (xs, ys) in pairs.items():
         xs = _as_tensor(xs, key).detach().cpu().reshape(-1)
         ys = _as_tensor(ys, key).detach().cpu().reshape(-1)

@@ -33,11 +33,12 @@
 
 # %% [markdown]
 # The first cell prepares the notebook: in Colab it installs the two pinned packages Colab
-# lacks and fetches the course's `helper_functions.py`; in the course repository it changes
-# nothing.
+# lacks and fetches the course's `helper_functions.py`. Everywhere it sets the course's plot
+# style: colours that colour-blind readers can tell apart, and a short description of every
+# figure for screen readers.
 
 # %%
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
@@ -61,6 +62,9 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
 sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure
 
 # %% [markdown]
 # Imports, settings and the device, ready for you.
@@ -73,7 +77,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 from torchmetrics import Accuracy
 
-from helper_functions import plot_decision_boundary, record_results, set_seeds
+from helper_functions import class_colormap, plot_decision_boundary, record_results, set_seeds
 
 # Tiny models: on a CPU one thread is faster than several (see lesson 02).
 torch.set_num_threads(1)
@@ -1696,7 +1700,7 @@ X_spiral, y_spiral = make_spirals(num_classes=NUM_CLASSES, seed=RANDOM_SEED)
 print(f"X_spiral: {tuple(X_spiral.shape)}, y_spiral: {tuple(y_spiral.shape)}")
 
 plt.figure(figsize=(6, 6))
-plt.scatter(X_spiral[:, 0], X_spiral[:, 1], c=y_spiral, cmap=plt.cm.RdYlBu, s=15, edgecolors="k", linewidths=0.3)
+plt.scatter(X_spiral[:, 0], X_spiral[:, 1], c=y_spiral, cmap=class_colormap(3), s=15, edgecolors="k", linewidths=0.3)
 plt.title("Three spirals")
 plt.xlabel("X1")
 plt.ylabel("X2")

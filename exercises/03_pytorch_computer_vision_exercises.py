@@ -39,7 +39,7 @@
 # 9. The FashionMNIST model's worst mistakes
 
 # %%
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
@@ -63,6 +63,9 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
 sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure
 
 # %%
 import random

@@ -36,11 +36,12 @@
 
 # %% [markdown]
 # The first cell prepares the notebook: in Colab it installs the two pinned packages Colab
-# lacks and fetches the course's `helper_functions.py`; in the course repository it changes
-# nothing.
+# lacks and fetches the course's `helper_functions.py`. Everywhere it sets the course's plot
+# style: colours that colour-blind readers can tell apart, and a short description of every
+# figure for screen readers.
 
 # %%
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
@@ -64,6 +65,9 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
 sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure
 
 # %% [markdown]
 # ## 0. What classification is
@@ -110,6 +114,7 @@ from torchmetrics import Accuracy, ConfusionMatrix, F1Score, Precision, Recall
 
 from helper_functions import (
     accuracy_fn,
+    class_colormap,
     eval_model,
     logits_to_labels,
     plot_decision_boundary,
@@ -167,7 +172,7 @@ circles["label"].value_counts()
 
 # %%
 plt.figure(figsize=(6, 6))
-plt.scatter(X_numpy[:, 0], X_numpy[:, 1], c=y_numpy, cmap=plt.cm.RdYlBu, s=10)
+plt.scatter(X_numpy[:, 0], X_numpy[:, 1], c=y_numpy, cmap=class_colormap(2), s=10)
 plt.title("make_circles: two classes")
 plt.xlabel("X1")
 plt.ylabel("X2")
@@ -902,7 +907,7 @@ y_blob_train, y_blob_test = y_blob_train.to(device), y_blob_test.to(device)
 print(f"First 5 samples:\n{X_blob[:5]}\nTheir labels: {y_blob[:5]}")
 
 plt.figure(figsize=(8, 6))
-plt.scatter(X_blob[:, 0], X_blob[:, 1], c=y_blob, cmap=plt.cm.RdYlBu, s=10)
+plt.scatter(X_blob[:, 0], X_blob[:, 1], c=y_blob, cmap=class_colormap(4), s=10)
 plt.title("make_blobs: four classes")
 plt.xlabel("X1")
 plt.ylabel("X2")

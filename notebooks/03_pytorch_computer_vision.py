@@ -36,11 +36,13 @@
 # 11. [Saving and loading the best model](#11.-Saving-and-loading-the-best-model)
 
 # %% [markdown]
-# The first cell prepares the notebook: in Colab it installs the two pinned packages Colab lacks
-# and fetches the course's `helper_functions.py`; in the course repository it changes nothing.
+# The first cell prepares the notebook: in Colab it installs the two pinned packages Colab
+# lacks and fetches the course's `helper_functions.py`. Everywhere it sets the course's plot
+# style: colours that colour-blind readers can tell apart, and a short description of every
+# figure for screen readers.
 
 # %%
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
@@ -64,6 +66,9 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
 sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure
 
 # %% [markdown]
 # ## 0. Computer vision libraries in PyTorch
@@ -101,6 +106,7 @@ from tqdm import tqdm
 
 import helper_functions
 from helper_functions import (
+    COURSE_COLORS,
     TensorBatches,
     accuracy_fn,
     autocast_dtype,
@@ -971,7 +977,8 @@ for i, sample in enumerate(test_samples):
     plt.subplot(3, 3, i + 1)
     plt.imshow(sample.squeeze(), cmap="gray")
     pred_label, truth_label = class_names[pred_classes[i]], class_names[test_labels[i]]
-    colour = "g" if pred_label == truth_label else "r"  # green when right, red when wrong
+    right = pred_label == truth_label
+    colour = COURSE_COLORS[0] if right else COURSE_COLORS[5]  # blue when right, vermillion when wrong
     plt.title(f"Pred: {pred_label} | Truth: {truth_label}", fontsize=10, c=colour)
     plt.axis(False)
 

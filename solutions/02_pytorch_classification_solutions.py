@@ -38,11 +38,12 @@
 
 # %% [markdown]
 # The first cell prepares the notebook: in Colab it installs the two pinned packages Colab
-# lacks and fetches the course's `helper_functions.py`; in the course repository it changes
-# nothing.
+# lacks and fetches the course's `helper_functions.py`. Everywhere it sets the course's plot
+# style: colours that colour-blind readers can tell apart, and a short description of every
+# figure for screen readers.
 
 # %%
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
@@ -66,6 +67,9 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
 sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure
 
 # %% [markdown]
 # Imports, settings and the device, ready for you.
@@ -78,7 +82,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 from torchmetrics import Accuracy
 
-from helper_functions import plot_decision_boundary, record_results, set_seeds
+from helper_functions import class_colormap, plot_decision_boundary, record_results, set_seeds
 
 # Tiny models: on a CPU one thread is faster than several (see lesson 02).
 torch.set_num_threads(1)
@@ -1390,7 +1394,7 @@ X_train, X_test = X_train.to(device), X_test.to(device)
 y_train, y_test = y_train.to(device), y_test.to(device)
 
 plt.figure(figsize=(8, 5))
-plt.scatter(X[:, 0], X[:, 1], c=y, cmap=plt.cm.RdYlBu, s=10)
+plt.scatter(X[:, 0], X[:, 1], c=y, cmap=class_colormap(2), s=10)
 plt.title("make_moons: two classes")
 plt.xlabel("X1")
 plt.ylabel("X2")
@@ -1783,7 +1787,7 @@ X_spiral, y_spiral = make_spirals(num_classes=NUM_CLASSES, seed=RANDOM_SEED)
 print(f"X_spiral: {tuple(X_spiral.shape)}, y_spiral: {tuple(y_spiral.shape)}")
 
 plt.figure(figsize=(6, 6))
-plt.scatter(X_spiral[:, 0], X_spiral[:, 1], c=y_spiral, cmap=plt.cm.RdYlBu, s=15, edgecolors="k", linewidths=0.3)
+plt.scatter(X_spiral[:, 0], X_spiral[:, 1], c=y_spiral, cmap=class_colormap(3), s=15, edgecolors="k", linewidths=0.3)
 plt.title("Three spirals")
 plt.xlabel("X1")
 plt.ylabel("X2")

@@ -44,7 +44,7 @@
 # The first cell makes the notebook run the same way in Colab and in the course repository.
 
 # %%
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
@@ -68,6 +68,9 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
 sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure
 
 # %% [markdown]
 # Imports, and the device: the GPU when there is one, otherwise the CPU. The shared helpers

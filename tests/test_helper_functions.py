@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from matplotlib.colors import to_hex
 from torch import nn
 
 import helper_functions as hf
@@ -550,3 +551,41 @@ def test_timing_verdict_refuses_too_few_or_impossible_rounds(rounds, message):
         hf.timing_verdict(rounds, [1.0, 1.1])
     with pytest.raises(ValueError, match=message):
         hf.timing_verdict([1.0, 1.1], rounds)
+
+
+# ---------------------------------------------------------------- the course's plot style
+def test_class_colormap_gives_each_class_a_colour_of_the_palette_and_refuses_too_many():
+    cmap = hf.class_colormap(3)
+    assert [to_hex(colour) for colour in cmap(np.arange(3))] == [c.lower() for c in hf.COURSE_COLORS[:3]]
+    with pytest.raises(ValueError, match="palette has 8 colours; got 9 classes"):
+        hf.class_colormap(9)
+
+
+def test_describe_figure_says_what_a_figure_shows_from_its_titles_and_labels():
+    fig, (loss, acc) = plt.subplots(1, 2)
+    fig.suptitle("Training of model 0")
+    loss.plot([1, 0.5])
+    loss.set(title="Loss", xlabel="Epochs", ylabel="loss")
+    acc.plot([50, 90])
+    acc.set(title="Accuracy", xlabel="Epochs")
+    assert hf.describe_figure(fig) == (
+        "Training of model 0. Plot 1: Loss (x: Epochs, y: loss). Plot 2: Accuracy (x: Epochs)."
+    )
+    plt.close(fig)
+    fig, axes = plt.subplots(2, 2)
+    for ax in axes.flat:
+        ax.imshow(np.zeros((4, 4)))
+    assert hf.describe_figure(fig) == "4 plots: an image."  # no words: what it draws
+    plt.close(fig)
+
+
+def test_use_course_style_sets_the_palette_and_gives_each_png_its_alt_text(monkeypatch):
+    hf.use_course_style()  # outside IPython: colours only
+    assert plt.rcParams["axes.prop_cycle"].by_key()["color"] == list(hf.COURSE_COLORS)
+    fig, ax = plt.subplots()
+    ax.set_title("make_circles: two classes")
+    for formatted, metadata in ((b"png", {}), ((b"png", {"width": 10}), {"width": 10})):
+        with_alt = hf._with_alt_text(lambda figure, formatted=formatted: formatted)
+        assert with_alt(fig) == (b"png", {**metadata, "alt": "make_circles: two classes."})
+    assert hf._with_alt_text(lambda figure: None)(fig) is None  # nothing to show, nothing to describe
+    plt.close(fig)

@@ -4,8 +4,9 @@ Run: ``python -m tools.colab_setup`` prints the cell. ``tests/test_repo_tooling.
 checks that the first code cell of every notebook is exactly ``SETUP_CELL`` and that
 its pins match ``requirements.txt``; edit the cell here, then paste it into the masters.
 
-It installs only the pinned packages Colab lacks, and makes ``helper_functions``
-importable: from the course checkout when the notebook runs inside it, otherwise
+It installs only the pinned packages Colab lacks, applies the course's plot style
+(``use_course_style``) and makes ``helper_functions`` importable: from the course checkout
+when the notebook runs inside it, otherwise
 by fetching the file from the course repository (with a timeout, checking that
 what arrived is Python and not an HTML error page, and never leaving a bad file).
 """
@@ -19,7 +20,7 @@ def colab_url(notebook: str) -> str:
 
 
 SETUP_CELL = """\
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "@COURSE_REPO@"
@@ -42,7 +43,10 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     (here / "helper_functions.py.part").write_text(text, encoding="utf-8")
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
-sys.path.insert(0, str(course_root))""".replace("@COURSE_REPO@", COURSE_REPO)
+sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure""".replace("@COURSE_REPO@", COURSE_REPO)
 
 
 def main() -> int:

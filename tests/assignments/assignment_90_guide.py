@@ -17,7 +17,7 @@
 # tests/assignments`.
 
 # %%
-# Setup: makes this notebook run in Colab as in the course repo (elsewhere it changes nothing).
+# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
@@ -41,6 +41,9 @@ if course_root is None:  # e.g. Colab: fetch the course's helpers once
     os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
     course_root = here
 sys.path.insert(0, str(course_root))
+from helper_functions import use_course_style
+
+use_course_style()  # colour-blind-safe colours, and alt text for every figure
 
 # %%
 import torch
