@@ -1,8 +1,9 @@
 """The class at a glance: ``summary.json`` and ``report.html`` (one file, plots embedded, no server needed).
 
-Both hold the same numbers: the distribution of totals, each exercise's pass rate, the most
-common failures of each exercise (numbers in messages masked, so one mistake counts as one),
-the statuses, and the slowest submissions.
+Both hold the same numbers: every student's points per exercise, total and status (in the page,
+a table that sorts by any column and links each student's feedback page), the distribution of
+totals, each exercise's pass rate, the most common failures of each exercise (numbers in
+messages masked, so one mistake counts as one), the statuses, and the slowest submissions.
 """
 
 from __future__ import annotations
@@ -43,9 +44,20 @@ def summarise(outcomes: list[Outcome], checks: Checks, submissions: int, **run: 
         ]
     seconds = [outcome.seconds for outcome in outcomes]
     slowest = sorted(outcomes, key=lambda outcome: outcome.seconds, reverse=True)[:SLOWEST]
+    students = [
+        {
+            "submission": outcome.submission.label,
+            "points": outcome.points(checks),
+            "total": outcome.total(checks),
+            "status": outcome.status,
+            "feedback": f"feedback/{outcome.submission.slug}.html",
+        }
+        for outcome in sorted(outcomes, key=lambda outcome: outcome.submission.label)
+    ]
     return {
         "assignment": checks.assignment,
         "submissions": submissions,
+        "students": students,
         "graded": len(outcomes),
         "complete": len(outcomes) == submissions,
         "max_points": checks.max_points,
@@ -97,7 +109,10 @@ def _figure_png(draw) -> str:
 def _histogram(summary: dict[str, Any]):
     def draw(ax) -> None:
         scores = list(summary["totals"]["histogram"])
-        ax.bar(scores, list(summary["totals"]["histogram"].values()), color="#4c72b0")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.bar(scores, list(summary["totals"]["histogram"].values()), color="#0072B2")  # the course's blue
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # submissions are counted whole
         ax.set_xlabel(f"total points (of {summary['max_points']})")
         ax.set_ylabel("submissions")
         ax.set_title("Distribution of totals")
@@ -108,7 +123,7 @@ def _histogram(summary: dict[str, Any]):
 def _pass_rates(summary: dict[str, Any]):
     def draw(ax) -> None:
         names = list(summary["pass_rate"])
-        ax.bar(names, [100 * (rate or 0) for rate in summary["pass_rate"].values()], color="#55a868")
+        ax.bar(names, [100 * (rate or 0) for rate in summary["pass_rate"].values()], color="#009E73")
         ax.set_ylim(0, 100)
         ax.set_ylabel("passed (%)")
         ax.set_title("Pass rate per exercise")
@@ -120,6 +135,45 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     cells = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
     return f"<table><tr>{cells}</tr>{body}</table>"
+
+
+# Sorts the students' table by the clicked column (numbers as numbers), in the page: no server, no library.
+SORT_SCRIPT = """
+for (const table of document.querySelectorAll("table.sortable")) {
+  const body = table.tBodies[0];
+  table.querySelectorAll("th button").forEach((button, column) => button.addEventListener("click", () => {
+    const header = button.parentElement;
+    const ascending = header.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("th").forEach((th) => th.removeAttribute("aria-sort"));
+    header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    const key = (row) => row.cells[column].dataset.value ?? row.cells[column].textContent.trim();
+    const rows = [...body.rows].sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      const order = x !== "" && y !== "" && !isNaN(x) && !isNaN(y) ? x - y : x.localeCompare(y);
+      return ascending ? order : -order;
+    });
+    body.append(...rows);
+  }));
+}
+"""
+
+
+def _students_table(summary: dict[str, Any]) -> str:
+    """Every student: submission (linking the feedback page), points per exercise, total and status."""
+    exercises = list(summary["pass_rate"])
+    columns = ["submission", *exercises, "total", "status"]
+    header = "".join(f'<th scope="col"><button type="button">{html.escape(name)}</button></th>' for name in columns)
+    rows = []
+    for student in summary["students"]:
+        link = f'<a href="{html.escape(student["feedback"])}">{html.escape(student["submission"])}</a>'
+        cells = [f'<td data-value="{html.escape(student["submission"])}">{link}</td>']
+        cells += [f"<td>{student['points'][name]}</td>" for name in exercises]
+        cells += [f"<td>{student['total']}</td>", f"<td>{html.escape(student['status'])}</td>"]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        '<table class="sortable" id="students"><caption>Every submission; a column\'s button sorts by it</caption>'
+        f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def render_html(summary: dict[str, Any]) -> str:
@@ -135,8 +189,12 @@ def render_html(summary: dict[str, Any]) -> str:
         f"<p>{summary['graded']} of {summary['submissions']} submissions ({html.escape(state)}). Mean total "
         f"{summary['totals']['mean'] if summary['totals']['mean'] is None else round(summary['totals']['mean'], 2)}"
         f" of {summary['max_points']}.</p>",
-        f'<img alt="distribution of totals" src="data:image/png;base64,{_figure_png(_histogram(summary))}">',
-        f'<img alt="pass rate per exercise" src="data:image/png;base64,{_figure_png(_pass_rates(summary))}">',
+        "<h2>Students</h2>",
+        _students_table(summary),
+        f'<img alt="distribution of totals: submissions per total" '
+        f'src="data:image/png;base64,{_figure_png(_histogram(summary))}">',
+        f'<img alt="pass rate per exercise, in percent" '
+        f'src="data:image/png;base64,{_figure_png(_pass_rates(summary))}">',
         "<h2>Most common failures</h2>",
         _table(["exercise", "part", "message (numbers masked)", "submissions"], failure_rows),
         "<h2>Statuses</h2>",
@@ -157,13 +215,19 @@ def render_html(summary: dict[str, Any]) -> str:
         ),
     ]
     style = (
-        "body{font-family:sans-serif;max-width:64em;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse;margin-bottom:1.5em}td,th{border-bottom:1px solid #ddd;padding:.3em .7em;"
-        "text-align:left}img{max-width:100%;display:block;margin:1em 0}"
+        "body{font-family:sans-serif;max-width:64em;margin:2em auto;padding:0 1em;color:#1a1a1a}"
+        "table{border-collapse:collapse;margin-bottom:1.5em}td,th{border-bottom:1px solid #c8c8c8;padding:.3em .7em;"
+        "text-align:left}img{max-width:100%;display:block;margin:1em 0}a{color:#0b57a4}"
+        "caption{text-align:left;color:#4a4a4a;padding:.3em 0}th button{font:inherit;font-weight:bold;border:none;"
+        "background:none;padding:0;cursor:pointer;color:inherit}"
+        "th[aria-sort=ascending] button::after{content:' \\25B2'}"
+        "th[aria-sort=descending] button::after{content:' \\25BC'}"
     )
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(summary["assignment"])}'
-        f" class report</title><style>{style}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+        f" class report</title><style>{style}</style></head><body><main>\n"
+        + "\n".join(parts)
+        + f"\n</main><script>{SORT_SCRIPT}</script></body></html>\n"
     )
 
 

@@ -46,7 +46,7 @@ from grading import cgroups, sandbox, store
 from grading.batch import ClassResult, ClassRun, Settings, grade_submissions
 from grading.checks import MASTERS_DIR, Checks, assignments, load_checks
 from grading.class_report import summarise, write_class_report
-from grading.reports import write_class_files
+from grading.reports import write_class_files, write_feedback
 from grading.results import Outcome
 from grading.submissions import find_submissions
 
@@ -162,6 +162,8 @@ def write_report(out: Path, masters: Path) -> int:
         print(f"error: {out} holds no graded results", file=sys.stderr)
         return 2
     checks = load_checks(assignment, masters)
+    for outcome in outcomes:  # the feedback pages the report links, whichever shard or version graded them
+        write_feedback(outcome, checks, out)
     write_class_files(outcomes, checks, out)
     write_class_report(summarise(outcomes, checks, len(outcomes), reused=len(outcomes), graded_now=0), out)
     print(

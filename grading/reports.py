@@ -1,4 +1,4 @@
-"""Write a class's results: ``grades.csv``, per-submission feedback (JSON and Markdown), ``results.json``.
+"""Write a class's results: ``grades.csv``, per-submission feedback (JSON, Markdown, HTML), ``results.json``.
 
 Every file is written atomically, so a grader stopped at any moment leaves whole files.
 """
@@ -6,8 +6,10 @@ Every file is written atomically, so a grader stopped at any moment leaves whole
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grading.checks import Checks
@@ -52,49 +54,113 @@ def gradescope_result(outcome: Outcome, checks: Checks) -> dict:
     }
 
 
+TAMPERING_NOTE = (
+    "These cells replaced something that graders rely on. Your points come only from the checks, which "
+    "run outside your notebook on the answers it handed over, so this changed nothing."
+)
+
+
+@dataclass
+class Feedback:
+    """What a student is told, once, for the Markdown and the HTML page alike."""
+
+    title: str
+    score: str  # "7/9"
+    status: str
+    rows: list[tuple[str, str, str]]  # exercise, points, passed or failed
+    fixes: list[tuple[str, str, str]]  # exercise, what failed, hint
+    lists: list[tuple[str, str, list[str]]] = field(default_factory=list)  # heading, a sentence, items
+
+
+def feedback(outcome: Outcome, checks: Checks) -> Feedback:
+    """The feedback of one submission: the score, what failed with a hint, notes, raised cells, tampering."""
+    points = outcome.points(checks)
+    failed = [e for e in checks.exercises if not outcome.passed[e.name]]
+    lists = [
+        ("Notes", "", outcome.notes),
+        ("Cells that raised an error", "", outcome.errors),
+        ("Tampering seen", TAMPERING_NOTE, outcome.tampering),
+    ]
+    return Feedback(
+        title=f"{checks.assignment}: {outcome.submission.path.name}",
+        score=f"{sum(points.values())}/{checks.max_points}",
+        status=outcome.status,
+        rows=[
+            (e.name, f"{points[e.name]}/{e.points}", "passed" if outcome.passed[e.name] else "failed")
+            for e in checks.exercises
+        ],
+        fixes=[
+            (e.name, _failure_text(outcome.results[e.name]), outcome.results[e.name].hint or e.hint) for e in failed
+        ],
+        lists=[(heading, sentence, items) for heading, sentence, items in lists if items],
+    )
+
+
 def feedback_markdown(outcome: Outcome, checks: Checks) -> str:
     """A student-facing summary: the score, what failed and a hint for it, notes, and the cells that raised."""
-    points = outcome.points(checks)
+    told = feedback(outcome, checks)
     lines = [
-        f"# {checks.assignment}: {outcome.submission.path.name}",
+        f"# {told.title}",
         "",
-        f"**Score: {sum(points.values())}/{checks.max_points}** (status: `{outcome.status}`)",
+        f"**Score: {told.score}** (status: `{told.status}`)",
         "",
         "| exercise | points | result |",
         "|---|---|---|",
+        *[f"| {name} | {points} | {verdict} |" for name, points, verdict in told.rows],
     ]
-    for exercise in checks.exercises:
-        verdict = "passed" if outcome.passed[exercise.name] else "failed"
-        lines.append(f"| {exercise.name} | {points[exercise.name]}/{exercise.points} | {verdict} |")
-    failures = [e for e in checks.exercises if not outcome.passed[e.name]]
-    if failures:
+    if told.fixes:
         lines += ["", "## What to fix", ""]
-        for exercise in failures:
-            result = outcome.results[exercise.name]
-            lines.append(f"- **{exercise.name}**: {_failure_text(result)}")
-            lines.append(f"  Hint: {result.hint or exercise.hint}")
-    if outcome.notes:
-        lines += ["", "## Notes", "", *[f"- {note}" for note in outcome.notes]]
-    if outcome.errors:
-        lines += ["", "## Cells that raised an error", "", *[f"- {line}" for line in outcome.errors]]
-    if outcome.tampering:
-        lines += [
-            "",
-            "## Tampering seen",
-            "",
-            "These cells replaced something that graders rely on. Your points come only from the checks, which "
-            "run outside your notebook on the answers it handed over, so this changed nothing.",
-            "",
-            *[f"- {line}" for line in outcome.tampering],
-        ]
+        for name, failure, hint in told.fixes:
+            lines += [f"- **{name}**: {failure}", f"  Hint: {hint}"]
+    for heading, sentence, items in told.lists:
+        lines += ["", f"## {heading}", "", *([sentence, ""] if sentence else []), *[f"- {item}" for item in items]]
     return "\n".join(lines) + "\n"
 
 
+FEEDBACK_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0 1em;line-height:1.5;color:#1a1a1a}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border-bottom:1px solid #c8c8c8;padding:.3em .8em;"
+    "text-align:left}.failed{color:#a8221a;font-weight:bold}.passed{color:#006100}code{background:#f0f0f0}"
+    "a{color:#0b57a4}"
+)
+
+
+def feedback_html(outcome: Outcome, checks: Checks) -> str:
+    """The same feedback as ``feedback_markdown``, as a page of its own (the class report links to it)."""
+    told = feedback(outcome, checks)
+    e = html.escape
+    rows = "".join(
+        f'<tr><td>{e(name)}</td><td>{e(points)}</td><td class="{verdict}">{verdict}</td></tr>'
+        for name, points, verdict in told.rows
+    )
+    parts = [
+        '<p><a href="../report.html">&larr; the class report</a></p>',
+        f"<h1>{e(told.title)}</h1>",
+        f"<p><strong>Score: {e(told.score)}</strong> (status: <code>{e(told.status)}</code>)</p>",
+        f'<table><thead><tr><th scope="col">exercise</th><th scope="col">points</th><th scope="col">result</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table>",
+    ]
+    if told.fixes:
+        fixes = "".join(
+            f"<li><strong>{e(name)}</strong>: {e(failure)}<br>Hint: {e(hint)}</li>"
+            for name, failure, hint in told.fixes
+        )
+        parts.append(f"<h2>What to fix</h2><ul>{fixes}</ul>")
+    for heading, sentence, items in told.lists:
+        listed = "".join(f"<li>{e(item)}</li>" for item in items)
+        parts.append(f"<h2>{e(heading)}</h2>" + (f"<p>{e(sentence)}</p>" if sentence else "") + f"<ul>{listed}</ul>")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(told.title)}</title>'
+        f"<style>{FEEDBACK_STYLE}</style></head><body><main>\n" + "\n".join(parts) + "\n</main></body></html>\n"
+    )
+
+
 def write_feedback(outcome: Outcome, checks: Checks, out: Path) -> None:
-    """Write ``feedback/<slug>.json`` (Gradescope's format) and ``feedback/<slug>.md`` for one submission."""
+    """Write ``feedback/<slug>.json`` (Gradescope's format), ``.md`` and ``.html`` for one submission."""
     slug = outcome.submission.slug
     write_atomically(out / "feedback" / f"{slug}.json", json.dumps(gradescope_result(outcome, checks), indent=2) + "\n")
     write_atomically(out / "feedback" / f"{slug}.md", feedback_markdown(outcome, checks))
+    write_atomically(out / "feedback" / f"{slug}.html", feedback_html(outcome, checks))
 
 
 def write_class_files(outcomes: list[Outcome], checks: Checks, out: Path) -> None:

@@ -1,0 +1,104 @@
+"""The instructor's class report: a sortable table of students whose links open each one's feedback page.
+
+Built from stored outcomes by ``python -m grading report`` (as after a class graded in shards),
+so it runs in seconds; the hostile class (make test-long) checks the same page after a real run.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from browser_harness import axe_violations, blocking, chromium, record_axe, screenshot
+
+from grading import cli, store
+from grading.checks import load_checks
+from grading.results import CheckResult, Outcome
+from grading.submissions import Submission
+
+# submission -> the exercises it passed (of assignment_06's nine), its status
+CLASS = {
+    "ada.ipynb": (range(1, 10), "ok"),
+    "bo.ipynb": (range(1, 6), "ok"),
+    "cy.ipynb": ((), "timeout"),
+    "dee.ipynb": ((1, 2, 3, 7), "kernel_died"),
+}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("graded")
+    checks = load_checks("assignment_06")
+    for name, (passed, status) in CLASS.items():
+        submission = Submission(out / "class" / name, name, name.removesuffix(".ipynb"))
+        results = {
+            f"ex{n}": CheckResult(True, message="passed")
+            if n in passed
+            else CheckResult(False, part="shape", message=f"ex{n}: expected [200, 2], got [2, 200]", hint="transpose")
+            for n in range(1, 10)
+        }
+        notes = ["Ran past the time limit"] if status == "timeout" else []
+        outcome = Outcome(submission, status, results, notes, errors=[], seconds=3.0 + len(passed))
+        store.save(out, outcome, key="stored by the test", assignment=checks.assignment)
+    assert cli.main(["report", str(out)]) == 0
+    return out
+
+
+def students_in(html: str) -> list[dict[str, str]]:
+    body = html.split('id="students"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    return [
+        {"href": re.search(r'href="([^"]+)"', row).group(1), "cells": re.findall(r"<td[^>]*>(.*?)</td>", row)}
+        for row in rows
+    ]
+
+
+def test_the_table_has_each_student_with_points_total_status_and_a_feedback_link(report):
+    html = (report / "report.html").read_text()
+    students = students_in(html)
+    with open(report / "grades.csv", newline="") as sheet:
+        sheet_rows = list(csv.DictReader(sheet))
+    assert len(students) == len(CLASS) == len(sheet_rows)
+    for student, row in zip(students, sheet_rows, strict=True):
+        points = [re.sub(r"<[^>]+>", "", cell) for cell in student["cells"]]
+        assert points[0] == row["submission"]
+        assert points[1:] == [row[f"ex{n}"] for n in range(1, 10)] + [row["total"], row["status"]]
+        feedback = report / student["href"]
+        assert feedback.is_file(), f"{student['href']} does not resolve"
+        page = feedback.read_text()
+        assert f"Score: {row['total']}/9" in page and "the class report" in page
+        assert feedback.with_suffix(".md").is_file()  # the Markdown stays beside the page
+
+
+def test_a_feedback_page_says_what_the_markdown_says(report):
+    page = (report / "feedback" / "bo.html").read_text()
+    markdown = (report / "feedback" / "bo.md").read_text()
+    assert "**Score: 5/9** (status: `ok`)" in markdown and "<strong>Score: 5/9</strong>" in page
+    for n in range(6, 10):
+        failure = f"shape: ex{n}: expected [200, 2], got [2, 200]"
+        assert failure in markdown and failure in page
+    assert page.count('class="failed"') == 4 and page.count('class="passed"') == 5
+
+
+@pytest.mark.slow
+def test_the_table_sorts_in_the_browser_and_every_page_passes_axe(report, tmp_path):
+    with chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto((report / "report.html").as_uri())
+        totals = "() => [...document.querySelectorAll('#students tbody tr')].map(r => r.cells[10].textContent)"
+        assert page.evaluate(totals) == ["9", "5", "0", "4"]  # as graded: in the order of the submissions
+        page.get_by_role("button", name="total").click()
+        assert page.evaluate(totals) == ["0", "4", "5", "9"]
+        page.get_by_role("button", name="total").click()
+        assert page.evaluate(totals) == ["9", "5", "4", "0"]
+        screenshot(page, "class_report_table", full_page=True)
+        violations = axe_violations(page)
+        record_axe("report.html", violations)
+        assert blocking(violations) == [], violations
+        page.get_by_role("link", name="dee.ipynb").click()
+        assert page.url.endswith("/feedback/dee.html") and "Score: 4/9" in page.inner_text("body")
+        violations = axe_violations(page)
+        record_axe("feedback/dee.html", violations)
+        assert blocking(violations) == [], violations
