@@ -10,6 +10,7 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
+BOOK_JS   := tools/book/node_modules/.installed
 
 .PHONY: setup system-deps browser-deps image-deps data notebooks lab book test test-long test-gradescope bench exercises sync lint clean
 
@@ -44,6 +45,13 @@ image-deps:
 	  { apt-get install -y -q debootstrap >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q debootstrap >/dev/null; }; } ; } \
 	  || echo "note: debootstrap not installed; make test-gradescope needs it"
 
+# The book's JavaScript from npm, pinned by tools/book/package-lock.json: MiniSearch (the book's
+# search, copied into build/book) and axe-core (the accessibility tests). Needs Node's npm.
+$(BOOK_JS): tools/book/package.json tools/book/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make: the book needs Node's npm for its search (Debian: apt-get install npm)" >&2; exit 1; }
+	npm ci --prefix tools/book --no-audit --no-fund --loglevel=error
+	touch $@
+
 data: $(STAMP)
 	$(PY) -m tools.prepare_data
 
@@ -58,13 +66,13 @@ lab: setup
 
 # The executed notebooks as a static HTML book in build/book/ (run `make notebooks` first;
 # nothing is executed again). Open build/book/index.html.
-book: $(STAMP)
+book: $(STAMP) $(BOOK_JS)
 	$(PY) -m tools.build_book
 
 # Lint, format and types first (seconds); then every notebook is executed from copies in
 # build/nbtest, so nbmake can keep their outputs (--overwrite) for the tests that read what the
 # notebooks computed, without touching the committed sources; then each part's coverage floor.
-test: setup $(DEV_STAMP) browser-deps lint
+test: setup $(DEV_STAMP) browser-deps $(BOOK_JS) lint
 	rm -rf build/nbtest .coverage
 	mkdir -p build/nbtest
 	cp -r notebooks exercises solutions build/nbtest/
@@ -76,8 +84,8 @@ test: setup $(DEV_STAMP) browser-deps lint
 
 # The end-to-end runs of minutes that make test leaves out, to stay within 15 minutes: the grader
 # over whole classes (hostile, tamper corpus, shards, stop and resume, real slips), the 03 exercise
-# set graded, lesson 03 live in JupyterLab, TinyVGG under bf16. CI runs it after make test.
-test-long: setup $(DEV_STAMP) browser-deps
+# set graded, lesson 03 live in JupyterLab, TinyVGG under bf16, the reduced benchmark. CI runs it next.
+test-long: setup $(DEV_STAMP) browser-deps $(BOOK_JS)
 	$(PY) -m pytest --durations=10 -m long tests
 
 # The Gradescope bundle in a bare Debian root (debootstrap, cached in build/gradescope), as root:
@@ -87,7 +95,7 @@ test-gradescope: setup $(DEV_STAMP) system-deps image-deps
 
 # Full benchmark (3 rounds x 3 epochs, about 10 minutes on 2 cores): build/bench/results.{json,md,png}, and its
 # table in bench/README.md.
-# CI runs the reduced setting (1 round x 1 epoch on the first 20,000 images) inside `make test`.
+# CI runs the reduced setting (1 round x 1 epoch on the first 20,000 images) in `make test-long`.
 bench: setup
 	$(PY) -m bench --readme
 

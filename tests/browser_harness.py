@@ -135,3 +135,34 @@ def running_jupyterlab(root: Path, home: Path, settings: dict[str, dict] | None 
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+AXE_CORE = REPO_ROOT / "tools" / "book" / "node_modules" / "axe-core" / "axe.min.js"  # npm ci --prefix tools/book
+BLOCKING_IMPACTS = ("serious", "critical")  # what a page may not have (WCAG 2.1 AA's failures)
+RUN_AXE = """async () => {
+    const results = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a',
+        'wcag21aa', 'best-practice']}, resultTypes: ['violations']});
+    return results.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help,
+        examples: v.nodes.slice(0, 3).map(node => node.target.join(' '))}));
+}"""
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page open in ``page`` (WCAG 2.1 A and AA, and best practice)."""
+    if not AXE_CORE.is_file():
+        pytest.fail(f"{AXE_CORE} is missing: run `npm ci --prefix tools/book` (make test does)")
+    page.add_script_tag(path=str(AXE_CORE))
+    return page.evaluate(RUN_AXE)
+
+
+def record_axe(name: str, violations: list[dict]) -> None:
+    """Keep each page's violations in ``build/browser/axe.json``, for the people who read the results."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    record = SCREENSHOTS / "axe.json"
+    pages = json.loads(record.read_text()) if record.is_file() else {}
+    pages[name] = violations
+    record.write_text(json.dumps(pages, indent=1) + "\n")
+
+
+def blocking(violations: list[dict]) -> list[dict]:
+    return [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]

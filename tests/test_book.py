@@ -6,12 +6,15 @@ import re
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
-from browser_harness import chromium, screenshot
+from browser_harness import axe_violations, blocking, chromium, record_axe, screenshot
+from bs4 import BeautifulSoup
 from conftest import NBTEST_DIR, executed_notebook
 
 from tools import build_book
+from tools.colab_setup import SETUP_CELL
 
 # The plots a student would rather look at than read, each found by a line of the cell that draws it.
 PLOTS = {
@@ -68,17 +71,102 @@ def test_book_has_a_page_per_notebook_named_after_it(book):
     print(f"book built in {seconds:.1f} s")
 
 
-def test_landing_page_lists_every_notebook_with_its_badge_and_time(book):
+def book_order() -> list[tuple[str, Path]]:
+    """(page, master) of every notebook, in the book's order: lessons, exercises, solutions."""
+    masters = build_book.notebook_masters()
+    return [
+        (f"{folder}/{master.stem}.html", master)
+        for _, folder, _ in build_book.SECTIONS
+        for master in masters
+        if master.parent.name == folder
+    ]
+
+
+def first_heading(master: Path) -> str:
+    """The notebook's first ``# `` heading, read from its master as a student sees it."""
+    first = next(cell for cell in jupytext.read(master).cells if cell.cell_type == "markdown")
+    return next(line[2:].strip() for line in first.source.splitlines() if line.startswith("# "))
+
+
+def parsed(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def rel_link(page: BeautifulSoup, rel: str) -> str | None:
+    link = page.find("a", rel=rel)
+    return None if link is None else link["href"]
+
+
+def test_landing_page_gives_each_notebook_its_title_a_line_on_it_and_its_badge(book):
     out, _ = book
-    index = (out / "index.html").read_text()
-    for page in pages_of(out):
-        row = re.search(rf'<tr>\s*<td><a href="{re.escape(page)}">.*?</tr>', index, re.S)
-        assert row, f"index.html does not link {page}"
-        folder, name = page.removesuffix(".html").split("/")
-        assert f"blob/main/{folder}/{name}.ipynb" in row.group(0), f"{page} has no Colab badge link"
-        assert 'src="colab-badge.svg"' in row.group(0)
-        expected = "not executed" if folder == "exercises" else r"executed in \d+\.\d s"
-        assert re.search(expected, row.group(0)), f"{page} shows no execution time"
+    index = parsed(out / "index.html")
+    entries = {entry.h3.a["href"]: entry for entry in index.select("li.course-entry")}
+    assert list(entries) == [page for page, _ in book_order()]
+    for page, master in book_order():
+        entry = entries[page]
+        mark = entry.h3.find(class_="course-solution-mark")
+        assert (mark is not None) == page.startswith("solutions/"), page
+        assert entry.h3.get_text().removeprefix("Solution") == first_heading(master)
+        line = entry.p.get_text()
+        words = " ".join(re.sub(r"[`*_]|\]\([^)]*\)|\[", "", master.read_text()).replace("\n# ", " ").split())
+        assert len(line) > 30 and line in words, f"{page}: {line!r} is not the notebook's own words"
+        badge = entry.find("img", src="colab-badge.svg").parent
+        assert badge["href"].endswith(f"blob/main/{page.removesuffix('.html')}.ipynb")
+    assert "executed in" not in index.get_text().lower()  # times are in each page's footer, not here
+
+
+def test_every_page_is_titled_lists_the_book_in_its_sidebar_and_states_its_time_in_the_footer(book):
+    out, _ = book
+    order = book_order()
+    for page, master in order:
+        html = parsed(out / page)
+        suffix = " (solutions)" if page.startswith("solutions/") else ""
+        assert html.title.get_text().strip() == first_heading(master) + suffix, page
+        sidebar = html.find("nav", class_="course-sidebar")
+        listed = [link["href"].removeprefix("../") for link in sidebar.find_all("a")]
+        assert listed == ["index.html", *[other for other, _ in order]], page
+        assert [link["href"] for link in sidebar.find_all("a", attrs={"aria-current": "page"})] == [f"../{page}"]
+        assert len(sidebar.select(".course-solution-mark")) == sum(p.startswith("solutions/") for p, _ in order)
+        footer = html.find("footer", class_="course-footer").get_text()
+        expected = r"Not executed" if page.startswith("exercises/") else r"Executed by make notebooks in \d+\.\d s"
+        assert re.search(expected, footer), f"{page}: {footer!r}"
+
+
+def test_previous_and_next_links_chain_through_the_whole_book(book):
+    out, _ = book
+    chain, current = [], "index.html"
+    while (target := rel_link(parsed(out / current), "next")) is not None:
+        following = str(((out / current).parent / target).resolve().relative_to(out.resolve()))
+        back = rel_link(parsed(out / following), "prev")
+        assert ((out / following).parent / back).resolve() == (out / current).resolve(), f"{following} <- {current}"
+        chain.append(following)
+        current = following
+        assert len(chain) <= len(book_order()), chain
+    assert chain == [page for page, _ in book_order()]
+
+
+def test_the_setup_cell_is_folded_behind_its_one_line_summary(book):
+    out, _ = book
+    summary = SETUP_CELL.splitlines()[0].removeprefix("# ")
+    for page, _ in book_order():
+        html = parsed(out / page)
+        (folded,) = html.find_all("details", class_="course-setup")
+        assert folded.summary.get_text() == summary
+        first_code_cell = html.select(".jp-CodeCell")[0]
+        assert first_code_cell.find_parent("details") is folded, page
+
+
+def test_every_image_has_alternative_text_that_says_what_the_figure_shows(book):
+    out, _ = book
+    placeholder = "No description has been provided for this image"
+    for page in ["index.html", *pages_of(out)]:
+        images = parsed(out / page).find_all("img")
+        missing = [
+            image["src"][:60] for image in images if not image.get("alt", "").strip() or image["alt"] == placeholder
+        ]
+        assert missing == [], f"{page}: images without a description: {missing}"
+    alts = [image["alt"] for image in parsed(out / "notebooks/02_pytorch_classification.html").find_all("img")]
+    assert "make_circles: two classes (x: X1, y: X2)." in alts, alts  # the figure's own title and axis labels
 
 
 def test_exercises_appear_unexecuted_and_lessons_with_their_outputs(book):
@@ -107,10 +195,11 @@ def test_every_page_renders_in_chromium_with_its_images_and_no_traceback(book, t
     with chromium(tmp_path / "profile") as browser:
         page = browser.new_page()
         page.goto((out / "index.html").as_uri())
-        links = page.eval_on_selector_all("table.book-section a[href$='.html']", "links => links.map(a => a.href)")
+        links = page.eval_on_selector_all(".course-entry h3 a", "links => links.map(a => a.href)")
         assert len(links) == len(pages_of(out))
         assert page.evaluate(BROKEN_IMAGES) == []
         screenshot(page, "book_index", full_page=True)
+        violations = {"index.html": axe_violations(page)}
         for link in links:
             name = link.rsplit("/", 1)[-1].removesuffix(".html")
             response = page.goto(link)
@@ -126,6 +215,31 @@ def test_every_page_renders_in_chromium_with_its_images_and_no_traceback(book, t
                 assert len(drawing) == 1, f"{name}: no single cell draws {plot} ({line!r})"
                 assert drawing[0]["images"] and all(drawing[0]["images"]), f"{name}: {plot} is not shown"
             screenshot(page, f"book_{Path(link).parent.name}_{name}")
+            violations[link.removeprefix(f"{out.as_uri()}/")] = axe_violations(page)
+    for name, found in violations.items():
+        record_axe(name, found)
+    assert {name: blocking(found) for name, found in violations.items() if blocking(found)} == {}
+
+
+@pytest.mark.slow
+def test_search_finds_a_word_of_lesson_03_and_opens_its_section(book, tmp_path):
+    out, _ = book
+    with chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto((out / "index.html").as_uri())
+        page.fill("#course-search-input", "TinyVGG")
+        first = page.locator("#course-search-results a").first
+        first.wait_for()
+        screenshot(page, "book_search_tinyvgg")
+        target = first.get_attribute("href")
+        assert target.startswith("notebooks/03_pytorch_computer_vision.html#"), target
+        first.click()
+        page.wait_for_load_state("load")
+        anchor = target.split("#", 1)[1]
+        assert page.url.endswith(f"/notebooks/03_pytorch_computer_vision.html#{anchor}")
+        heading = page.locator(f"[id='{anchor}']")
+        assert heading.count() == 1 and "TinyVGG" in heading.inner_text()
+        assert heading.evaluate("element => element.getBoundingClientRect().top < window.innerHeight")
 
 
 BAR = re.compile(r"(model [\w ,]+):\s+(\d+)%\|")

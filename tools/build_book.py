@@ -6,17 +6,26 @@ are rendered from the copies that ``make notebooks`` executed, with every output
 figure embedded in the page; exercises are rendered from ``exercises/`` as students get them,
 unexecuted, because their unsolved cells raise on purpose.
 
-The pages are nbconvert's ``lab`` HTML with a bar back to the landing page
-(``tools/book/course_page``); the landing page ``index.html`` lists every notebook with
-its Colab badge and execution time (``tools/book/index.html.j2``). A page is
-``<folder>/<notebook name>.html``, as in the repository, so ``../exercises/x.ipynb`` links
-between notebooks become ``../exercises/x.html``. The book loads nothing from the network:
-the Colab badge is a local copy.
+The pages are nbconvert's ``lab`` HTML (``tools/book/course_page``), each titled with its
+notebook's first heading, with a sidebar that lists every page (solutions marked) and a search
+box, links to the previous and next page, the setup cell folded away behind its one-line
+summary, each figure's description (``helper_functions.use_course_style``) as its ``alt``
+text, and the execution time in a footer. The landing page ``index.html`` gives each
+notebook's title, its first sentence and its Colab badge (``tools/book/index.html.j2``).
+A page is ``<folder>/<notebook name>.html``, as in the repository, so
+``../exercises/x.ipynb`` links between notebooks become ``../exercises/x.html``.
+
+Search runs in the page: the build writes every section's prose and code to
+``search/documents.js`` and copies MiniSearch (npm, pinned in ``tools/book/package.json``,
+installed by ``npm ci --prefix tools/book``, which ``make book`` runs) beside it. The book loads
+nothing from the network: the Colab badge is a local copy, and scripts load by ``<script>`` tags,
+which work from ``file://``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -26,7 +35,9 @@ from datetime import datetime
 from pathlib import Path
 
 import jinja2
+import markupsafe
 import nbformat
+from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from tools.check_notebooks import REPO_ROOT, notebook_masters
@@ -41,6 +52,35 @@ LOCAL_BADGE = "../colab-badge.svg"  # from a page in <folder>/ to the copy at th
 # (section title, folder, rendered from the executed copies?)
 SECTIONS = (("Lessons", "notebooks", True), ("Exercises", "exercises", False), ("Solutions", "solutions", True))
 NOTEBOOK_LINK = re.compile(r"\]\(((?:\.\./)?[\w/.-]+?)\.ipynb\)")
+MINISEARCH = ASSETS / "node_modules" / "minisearch"
+SETUP_TAG = "course-setup"  # the setup cell's tag on the page: folded behind its first line
+SETUP_MARK = "# Setup:"  # how the setup cell (tools/colab_setup.SETUP_CELL) begins
+INDEX = {"href": "index.html", "title": BOOK_TITLE}
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown's words without its marks: links keep their text, code and emphasis lose their marks."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"[`*_]", "", text)
+    return " ".join(text.split())
+
+
+def title_and_summary(notebook: nbformat.NotebookNode, source: Path) -> tuple[str, str]:
+    """The notebook's first heading, and the first sentence of the prose under it."""
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        heading = next((line[2:].strip() for line in cell.source.splitlines() if line.startswith("# ")), None)
+        if heading is None:
+            break
+        paragraphs = [
+            p for p in re.split(r"\n\s*\n", cell.source) if p.strip() and not p.lstrip().startswith(("#", "[!["))
+        ]
+        first = re.match(r"(.+?[.!?])(?=\s|$)", plain_text(paragraphs[0])) if paragraphs else None
+        if first is None:
+            raise ValueError(f"{source}: the first markdown cell has no sentence under its heading for the book")
+        return plain_text(heading), first.group(1)
+    raise ValueError(f"{source}: the first markdown cell has no '# ' heading to title its book page")
 
 
 @dataclass(frozen=True)
@@ -50,6 +90,8 @@ class Page:
     notebook: Path  # the .ipynb that is rendered
     folder: str  # notebooks, exercises or solutions
     seconds: float | None  # execution time; None for an exercise, shown unexecuted
+    title: str  # the notebook's first heading
+    summary: str  # the first sentence under it
 
     @property
     def name(self) -> str:
@@ -66,8 +108,16 @@ class Page:
     @property
     def status(self) -> str:
         if self.seconds is None:
-            return "not executed: an exercise, its unsolved cells raise on purpose"
-        return f"executed in {self.seconds:.1f} s"
+            return "Not executed: an exercise, as students get it (its unsolved cells raise on purpose)."
+        return f"Executed by make notebooks in {self.seconds:.1f} s."
+
+    @property
+    def page_title(self) -> str:
+        return f"{self.title} (solutions)" if self.folder == "solutions" else self.title
+
+    @property
+    def link(self) -> dict[str, str]:
+        return {"href": self.href, "title": self.page_title}
 
 
 def execution_seconds(notebook: nbformat.NotebookNode) -> float | None:
@@ -90,17 +140,76 @@ def book_pages(executed_dir: Path, repo_root: Path = REPO_ROOT) -> list[Page]:
         for master in notebook_masters(repo_root):
             if master.parent.name != folder:
                 continue
-            if not executed:
-                pages.append(Page(master.with_suffix(".ipynb"), folder, None))
-                continue
-            copy = executed_dir / folder / f"{master.stem}.ipynb"
-            seconds = execution_seconds(nbformat.read(copy, as_version=4)) if copy.is_file() else None
-            if seconds is None:
+            source = executed_dir / folder / f"{master.stem}.ipynb" if executed else master.with_suffix(".ipynb")
+            notebook = nbformat.read(source, as_version=4) if source.is_file() else None
+            seconds = execution_seconds(notebook) if executed and notebook is not None else None
+            if executed and seconds is None:
                 raise FileNotFoundError(
-                    f"{copy} is missing or was not executed; run `make notebooks` first, then `make book`"
+                    f"{source} is missing or was not executed; run `make notebooks` first, then `make book`"
                 )
-            pages.append(Page(copy, folder, seconds))
+            assert notebook is not None  # an exercise's .ipynb sits beside its master
+            pages.append(Page(source, folder, seconds, *title_and_summary(notebook, source)))
     return pages
+
+
+def solution_of(page: Page, pages: list[Page]) -> Page | None:
+    """The exercise set that a solutions page answers (same name, ``_solutions`` for ``_exercises``)."""
+    if page.folder != "solutions":
+        return None
+    name = page.name.removesuffix("_solutions") + ("_exercises" if page.name.endswith("_solutions") else "")
+    return next((other for other in pages if other.folder == "exercises" and other.name == name), None)
+
+
+def sidebar(pages: list[Page], current: str, root: str) -> markupsafe.Markup:
+    """The sidebar's HTML for the page at ``current`` (a book path); ``root`` leads from it to the book."""
+    template = _templates().get_template("sidebar.html.j2")
+    html = template.render(sections=_sections(pages), current=current, root=root, book_title=BOOK_TITLE)
+    return markupsafe.Markup(html)  # escaped once, by its own template: the pages insert it as it is
+
+
+def _sections(pages: list[Page]) -> list[dict]:
+    return [
+        {"title": title, "folder": folder, "pages": [page for page in pages if page.folder == folder]}
+        for title, folder, _ in SECTIONS
+    ]
+
+
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(ASSETS), autoescape=True)
+
+
+def fold_setup_cell(notebook: nbformat.NotebookNode) -> str | None:
+    """Tag the notebook's setup cell to be folded; return its one-line summary (None: there is none)."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if not code or not code[0].source.startswith(SETUP_MARK):
+        return None
+    code[0].metadata.setdefault("tags", []).append(SETUP_TAG)
+    return code[0].source.splitlines()[0].removeprefix("# ")
+
+
+def search_documents(html: str, page: Page) -> list[dict[str, str]]:
+    """Every section of a rendered page (from one heading to the next), with its prose and code."""
+    main = BeautifulSoup(html, "html.parser").find("main")
+    # (heading, href, text pieces) per section; the page's own title heads what comes before any heading
+    sections: list[tuple[str, str, list[str]]] = [(page.page_title, page.href, [])]
+    for cell in main.select(".jp-Cell") if main else []:
+        if "jp-CodeCell" in (cell.get("class") or []):
+            editor = cell.select_one(".jp-InputArea-editor")
+            if editor is not None:
+                sections[-1][2].append(editor.get_text(" "))
+            continue
+        rendered = cell.select_one(".jp-RenderedMarkdown")
+        for element in rendered.find_all(recursive=False) if rendered else []:
+            if element.name in ("h1", "h2", "h3", "h4") and element.get("id"):
+                for anchor in element.select("a.anchor-link"):
+                    anchor.decompose()
+                sections.append((" ".join(element.get_text(" ").split()), f"{page.href}#{element['id']}", []))
+            else:
+                sections[-1][2].append(element.get_text(" "))
+    return [
+        {"heading": heading, "href": href, "title": page.page_title, "text": " ".join(" ".join(text).split())}
+        for heading, href, text in sections
+    ]
 
 
 def offline_markdown(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -136,25 +245,58 @@ def finished_streams(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def render_page(page: Page, out_dir: Path, exporter: HTMLExporter) -> Path:
+def render_page(pages: list[Page], position: int, out_dir: Path, exporter: HTMLExporter) -> tuple[Path, list[dict]]:
+    """Write the page at ``position`` of the book; return its path and its sections for the search."""
+    page = pages[position]
     notebook = finished_streams(offline_markdown(nbformat.read(page.notebook, as_version=4)))
-    resources = {"course": {"colab_url": page.colab_url, "status": page.status}, "metadata": {"name": page.name}}
-    html, _ = exporter.from_notebook_node(notebook, resources=resources)
+    notebook.metadata["title"] = page.page_title
+    answers = solution_of(page, pages)
+    course = {
+        "colab_url": page.colab_url,
+        "status": page.status,
+        "sidebar": sidebar(pages, page.href, "../"),
+        "prev": pages[position - 1].link if position > 0 else INDEX,
+        "next": pages[position + 1].link if position + 1 < len(pages) else None,
+        "solution_of": answers.link if answers else None,
+        "setup_summary": fold_setup_cell(notebook),
+    }
+    html, _ = exporter.from_notebook_node(notebook, resources={"course": course, "metadata": {"name": page.name}})
     target = out_dir / page.href
     target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, encoding="utf-8")
+    return target, search_documents(html, page)
+
+
+def render_index(pages: list[Page], out_dir: Path) -> Path:
+    target = out_dir / "index.html"
+    html = (
+        _templates()
+        .get_template("index.html.j2")
+        .render(
+            title=BOOK_TITLE,
+            sections=_sections(pages),
+            sidebar=sidebar(pages, "index.html", ""),
+            next_page=pages[0].link if pages else None,
+        )
+    )
     target.write_text(html, encoding="utf-8")
     return target
 
 
-def render_index(pages: list[Page], out_dir: Path) -> Path:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(ASSETS), autoescape=True)
-    sections = [
-        {"title": title, "folder": folder, "pages": [page for page in pages if page.folder == folder]}
-        for title, folder, _ in SECTIONS
-    ]
-    target = out_dir / "index.html"
-    target.write_text(environment.get_template("index.html.j2").render(title=BOOK_TITLE, sections=sections))
-    return target
+def write_search(documents: list[dict], out_dir: Path) -> None:
+    """The search's library, its script and every section's text, as scripts the pages load."""
+    library = MINISEARCH / "dist" / "umd" / "index.js"
+    if not library.is_file():
+        raise FileNotFoundError(f"{library} is missing; run `npm ci --prefix tools/book` (make book does)")
+    folder = out_dir / "search"
+    folder.mkdir()
+    shutil.copy(library, folder / "minisearch.js")
+    shutil.copy(MINISEARCH / "LICENSE.txt", folder / "minisearch.LICENSE.txt")
+    shutil.copy(ASSETS / "static" / "search.js", folder / "search.js")
+    numbered = [{"id": number, **document} for number, document in enumerate(documents)]
+    (folder / "documents.js").write_text(
+        f"window.COURSE_SEARCH_DOCUMENTS = {json.dumps(numbered, ensure_ascii=False)};\n", encoding="utf-8"
+    )
 
 
 def build_book(executed_dir: Path = DEFAULT_EXECUTED, out_dir: Path = DEFAULT_OUT) -> list[Path]:
@@ -164,8 +306,11 @@ def build_book(executed_dir: Path = DEFAULT_EXECUTED, out_dir: Path = DEFAULT_OU
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     shutil.copy(ASSETS / "colab-badge.svg", out_dir / "colab-badge.svg")
+    shutil.copy(ASSETS / "static" / "book.css", out_dir / "book.css")
     exporter = HTMLExporter(extra_template_basedirs=[str(ASSETS)], template_name="course_page")
-    return [render_index(pages, out_dir), *(render_page(page, out_dir, exporter) for page in pages)]
+    rendered = [render_page(pages, position, out_dir, exporter) for position in range(len(pages))]
+    write_search([document for _, documents in rendered for document in documents], out_dir)
+    return [render_index(pages, out_dir), *(target for target, _ in rendered)]
 
 
 def main(argv: list[str] | None = None) -> int:
