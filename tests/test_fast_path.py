@@ -267,6 +267,7 @@ def test_bench_runs_at_a_tiny_setting_and_writes_its_results(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # a minute of training: make test-long
 @pytest.mark.unmeasured  # the tiny run above measures the benchmark's code; this one checks its numbers
 def test_bench_reduced_setting_on_a_third_of_fashion_mnist(tmp_path):
     # CI's run of the benchmark: the first 20,000 training and test images, 1 round of 1 epoch of the float32
