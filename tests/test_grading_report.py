@@ -102,3 +102,42 @@ def test_the_table_sorts_in_the_browser_and_every_page_passes_axe(report, tmp_pa
         violations = axe_violations(page)
         record_axe("feedback/dee.html", violations)
         assert blocking(violations) == [], violations
+
+
+def test_report_refuses_a_folder_with_no_results_and_one_with_two_assignments(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path)]) == 2
+    assert "holds no graded results" in capsys.readouterr().err
+    for assignment in ("assignment_06", "exercises_02"):
+        submission = Submission(tmp_path / f"{assignment}.ipynb", assignment, assignment)
+        outcome = Outcome(submission, "ok", {}, [], errors=[], seconds=1.0)
+        store.save(tmp_path, outcome, key="stored by the test", assignment=assignment)
+    assert cli.main(["report", str(tmp_path)]) == 2
+    assert "results of several assignments: assignment_06, exercises_02" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["grade", "assignment_99", "x.ipynb", "--out", "o"], "unknown assignment 'assignment_99'"),
+        (["grade", "assignment_06", "no_such_folder", "--out", "o", "--jobs", "0"], "--jobs must be at least 1"),
+        (["grade", "assignment_06", "no_such_folder", "--out", "o"], "no_such_folder"),
+    ],
+)
+def test_the_command_line_says_what_is_wrong_with_its_arguments(tmp_path, monkeypatch, capsys, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(arguments) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [
+        (cli.parse_size, "lots", "expected a size such as 4G or 512M"),
+        (cli.parse_shard, "3/2", "expected K/N with 1 <= K <= N"),
+        (cli._seconds, "-5", "expected a positive number of seconds"),
+    ],
+)
+def test_bad_sizes_shards_and_seconds_are_refused_with_an_example(parse, text, message):
+    with pytest.raises(cli.argparse.ArgumentTypeError, match=message):
+        parse(text)
+    assert cli.parse_size("6G") == 6 * 2**30 and cli.parse_shard("2/5") == (2, 5) and cli._seconds("1.5") == 1.5

@@ -589,3 +589,35 @@ def test_use_course_style_sets_the_palette_and_gives_each_png_its_alt_text(monke
         assert with_alt(fig) == (b"png", {**metadata, "alt": "make_circles: two classes."})
     assert hf._with_alt_text(lambda figure: None)(fig) is None  # nothing to show, nothing to describe
     plt.close(fig)
+
+
+def test_in_jupyter_every_figure_png_carries_its_description_even_after_the_backend_registers_anew(monkeypatch):
+    from IPython.core.formatters import PNGFormatter
+    from matplotlib.figure import Figure
+
+    class Events:
+        def __init__(self):
+            self.callbacks = {"pre_run_cell": []}
+
+        def register(self, event, callback):
+            self.callbacks[event].append(callback)
+
+    png = PNGFormatter()
+    png.for_type(Figure, lambda figure: b"png")  # what the inline backend registers
+    shell = type("Shell", (), {})()
+    shell.display_formatter = type("DisplayFormatter", (), {"formatters": {"image/png": png}})()
+    shell.events = Events()
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    monkeypatch.setattr(plt, "switch_backend", lambda name: None)
+    fig, ax = plt.subplots()
+    ax.set(title="Loss", xlabel="Epochs")
+    hf.use_course_style()
+    hf.use_course_style()  # a second call wraps nothing twice and registers no second hook
+    assert png(fig) == (b"png", {"alt": "Loss (x: Epochs)."})
+    assert len(shell.events.callbacks["pre_run_cell"]) == 1
+    png.for_type(Figure, lambda figure: b"again")  # `%matplotlib inline` in a later cell
+    shell.events.callbacks["pre_run_cell"][0]()
+    assert png(fig) == (b"again", {"alt": "Loss (x: Epochs)."})
+    del png.type_printers[Figure]  # no inline backend: nothing to describe, nothing fails
+    shell.events.callbacks["pre_run_cell"][0]()
+    plt.close(fig)
