@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from pathlib import Path
@@ -88,7 +89,9 @@ def first_heading(master: Path) -> str:
     return next(line[2:].strip() for line in first.source.splitlines() if line.startswith("# "))
 
 
+@functools.cache
 def parsed(path: Path) -> BeautifulSoup:
+    """The page, parsed once per session (a lesson's page takes seconds to parse under coverage's tracer)."""
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
