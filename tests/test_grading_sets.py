@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # each set trains its networks: make test-long
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SETS = {
@@ -25,8 +25,7 @@ SETS = {
 }
 
 
-# the 03 set trains a network for minutes: make test-long grades it
-@pytest.mark.parametrize("name", ["exercises_02", pytest.param("exercises_03", marks=pytest.mark.long)])
+@pytest.mark.parametrize("name", list(SETS))
 def test_the_solution_earns_every_point_and_the_untouched_notebook_none(tmp_path, name, time_report):
     stem, limits, points = SETS[name]
     submissions, out = tmp_path / "submissions", tmp_path / "out"

@@ -99,6 +99,7 @@ def test_without_a_fast_lower_precision_it_says_so_in_one_sentence_and_measures_
     assert "ms a step" not in printed and "training for" not in printed
 
 
+@pytest.mark.long  # bf16 is emulated on most CPUs: half a minute, in make test-long
 def test_with_one_it_times_both_with_a_verdict_from_the_spread_and_trains_under_autocast(tmp_path):
     printed = run_section(tmp_path, "bfloat16")
     print(printed)

@@ -88,6 +88,7 @@ def test_grading_a_class_shows_a_bar_with_the_time_left_on_a_terminal_and_lines_
     assert_bar_on_terminal_and_lines_in_logs(runs, total=3, lines=one_line_each, line_count=3)
 
 
+@pytest.mark.long  # two runs of the notebook runner, with its calibration: make test-long
 def test_make_notebooks_shows_a_bar_over_the_cells_on_a_terminal_and_one_line_a_notebook_in_a_log(tmp_path):
     notebook = tmp_path / "tiny.ipynb"
     # each cell long enough for the bar to redraw after it (tqdm redraws at most every 0.1 s)
