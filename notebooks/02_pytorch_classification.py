@@ -14,11 +14,11 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/pytorch-course/pytorch-classification-course/blob/main/notebooks/02_pytorch_classification.ipynb)
 #
-# A classifier takes some inputs and says which class they belong to: spam or not spam, cat
-# or dog or chicken. In this lesson we build classifiers for two toy data sets that are small
-# enough to draw: two circles, one inside the other (two classes), and four blobs (four
-# classes). Along the way we meet the whole recipe (data, model, loss, optimizer, training
-# loop, evaluation) and find out why a neural network needs *non-linear* layers.
+# In this lesson we build neural-network classifiers for two toy data sets small enough to
+# draw, and find out why a network needs *non-linear* layers. A classifier takes some inputs
+# and says which class they belong to: spam or not spam, cat or dog or chicken. Our data sets
+# are two circles, one inside the other (two classes), and four blobs (four classes). Along the
+# way we meet the whole recipe: data, model, loss, optimizer, training loop, evaluation.
 #
 # **Contents**
 #

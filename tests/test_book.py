@@ -111,7 +111,7 @@ def test_landing_page_gives_each_notebook_its_title_a_line_on_it_and_its_badge(b
         assert (mark is not None) == page.startswith("solutions/"), page
         assert entry.h3.get_text().removeprefix("Solution") == first_heading(master)
         line = entry.p.get_text()
-        words = " ".join(re.sub(r"[`*_]|\]\([^)]*\)|\[", "", master.read_text()).replace("\n# ", " ").split())
+        words = " ".join(re.sub(r"[`*]|\]\([^)]*\)|\[", "", master.read_text()).replace("\n# ", " ").split())
         assert len(line) > 30 and line in words, f"{page}: {line!r} is not the notebook's own words"
         badge = entry.find("img", src="colab-badge.svg").parent
         assert badge["href"].endswith(f"blob/main/{page.removesuffix('.html')}.ipynb")

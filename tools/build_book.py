@@ -61,7 +61,7 @@ INDEX = {"href": "index.html", "title": BOOK_TITLE}
 def plain_text(markdown: str) -> str:
     """Markdown's words without its marks: links keep their text, code and emphasis lose their marks."""
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"[`*_]", "", text)
+    text = re.sub(r"[`*]|(?<!\w)_+|_+(?!\w)", "", text)  # an underscore inside a name stays
     return " ".join(text.split())
 
 
@@ -203,7 +203,8 @@ def search_documents(html: str, page: Page) -> list[dict[str, str]]:
             if element.name in ("h1", "h2", "h3", "h4") and element.get("id"):
                 for anchor in element.select("a.anchor-link"):
                     anchor.decompose()
-                sections.append((" ".join(element.get_text(" ").split()), f"{page.href}#{element['id']}", []))
+                heading = " ".join(element.get_text().split())  # inline code stays in its words
+                sections.append((heading, f"{page.href}#{element['id']}", []))
             else:
                 sections[-1][2].append(element.get_text(" "))
     return [
@@ -252,7 +253,6 @@ def render_page(pages: list[Page], position: int, out_dir: Path, exporter: HTMLE
     notebook.metadata["title"] = page.page_title
     answers = solution_of(page, pages)
     course = {
-        "colab_url": page.colab_url,
         "status": page.status,
         "sidebar": sidebar(pages, page.href, "../"),
         "prev": pages[position - 1].link if position > 0 else INDEX,
