@@ -193,6 +193,7 @@ def test_book_loads_nothing_from_the_network_and_its_links_resolve(book):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # every page in Chromium, with axe on each: a minute, in make test-long
 def test_every_page_renders_in_chromium_with_its_images_and_no_traceback(book, tmp_path):
     out, _ = book
     with chromium(tmp_path / "profile") as browser:
