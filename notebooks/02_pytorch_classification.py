@@ -724,8 +724,8 @@ for epoch in range(EPOCHS_REGRESSION):
 # The loss falls far below where it started: this model learns. Compare the last two printed
 # lines, though: the test loss at epoch 999 is higher than at epoch 900. The gradient of the L1
 # loss has the same size however close the predictions are, so SGD with a fixed learning rate
-# keeps stepping back and forth across the best line, from one epoch to the next. The red
-# predictions have the slope of the green test points and sit a little off them:
+# keeps stepping back and forth across the best line, from one epoch to the next. The
+# predictions (reddish purple) have the slope of the test points (orange) and sit a little off them:
 
 # %%
 regression_model.eval()
