@@ -41,7 +41,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from tools.check_notebooks import REPO_ROOT, notebook_masters
-from tools.colab_setup import colab_url
+from tools.colab_setup import SETUP_CELL, colab_url
 
 ASSETS = Path(__file__).resolve().parent / "book"
 DEFAULT_EXECUTED = REPO_ROOT / "build" / "executed"
@@ -54,7 +54,6 @@ SECTIONS = (("Lessons", "notebooks", True), ("Exercises", "exercises", False), (
 NOTEBOOK_LINK = re.compile(r"\]\(((?:\.\./)?[\w/.-]+?)\.ipynb\)")
 MINISEARCH = ASSETS / "node_modules" / "minisearch"
 SETUP_TAG = "course-setup"  # the setup cell's tag on the page: folded behind its first line
-SETUP_MARK = "# Setup:"  # how the setup cell (tools/colab_setup.SETUP_CELL) begins
 INDEX = {"href": "index.html", "title": BOOK_TITLE}
 
 
@@ -181,10 +180,10 @@ def _templates() -> jinja2.Environment:
 def fold_setup_cell(notebook: nbformat.NotebookNode) -> str | None:
     """Tag the notebook's setup cell to be folded; return its one-line summary (None: there is none)."""
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    if not code or not code[0].source.startswith(SETUP_MARK):
+    if not code or code[0].source != SETUP_CELL:
         return None
     code[0].metadata.setdefault("tags", []).append(SETUP_TAG)
-    return code[0].source.splitlines()[0].removeprefix("# ")
+    return SETUP_CELL.splitlines()[0].removeprefix("# ")
 
 
 def search_documents(html: str, page: Page) -> list[dict[str, str]]:
