@@ -106,6 +106,7 @@ import inspect
 import io
 import math
 import operator
+import string
 
 import numpy as np
 import torch
@@ -487,6 +488,15 @@ def hand_over_bytes(namespace, reads, probes=None, limit=HANDOVER_LIMIT_BYTES):
 
 
 # ---- grading/checker/rebuild.py: Rebuild a student's answers from the plain data a kernel handed over. Trusted: no student code runs here.
+MAX_NESTING = 32  # levels of lists, dicts and objects in a hand-over
+MAX_STEPS = 10_000  # steps of one forward pass
+MAX_ELEMENTS = 2**26  # elements of a tensor a step produces or that a hand-over holds (256 MiB of float32)
+MAX_ITEMS = 1_024  # items of a tuple or list a step receives or produces
+MAX_INT = 2**62  # magnitude of an integer a step receives or produces
+MAX_TEXT = 64  # characters of a text constant (an attribute's name, an einsum equation, a mode)
+_TEXT_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_,.-> ")
+
+
 class MalformedHandover(ValueError):
     """The data handed over is not what a kernel writes; the message says what is wrong."""
 
@@ -506,65 +516,227 @@ def _stand_in(type_name, reason=""):
     return type(name, (NotHandedOver,), {})(reason)
 
 
-# ---------------------------------------------------------------------- what a traced forward pass may call
-_TORCH_FUNCTIONS = """
-abs absolute acos add addmm all amax amin any arange argmax argmin argsort asin atan atan2 bmm cat ceil chunk clamp
-clamp_max clamp_min clip clone conv1d conv2d cos cosh cumprod cumsum detach diag div dot dropout einsum empty_like eq
-erf exp expm1 flatten flip floor fmod full full_like gather ge gelu gt hardtanh hstack index_select isnan le
-leaky_relu lerp log log10 log1p log2 log_softmax logical_and logical_not logical_or logsumexp lt masked_fill matmul max
-max_pool2d maximum mean median min minimum mm mul narrow ne neg nonzero norm ones ones_like permute pow prod rand_like
-randn_like reciprocal relu remainder repeat_interleave reshape round rsqrt select sigmoid sign sin sinh softmax sort
-split sqrt square squeeze stack std sub sum t tanh tensor tile topk transpose tril triu true_divide unbind unsqueeze
-var var_mean vstack where zeros zeros_like
+# ---------------------------------------------------------------------- the replay's vocabulary, by name
+# Tensor math that is both a torch function and a tensor method: pure, on tensors, no callables.
+_TENSOR_MATH = """
+abs add addmm all amax amin any argmax argmin atan2 bmm ceil chunk clamp clip clone cos cumsum detach div dot eq
+erf exp expm1 flatten flip floor fmod gather ge gt index_select isnan le lerp log log10 log1p log2 log_softmax
+logical_and logical_not logical_or logsumexp lt masked_fill matmul max maximum mean min minimum mm mul narrow ne neg
+norm permute pow prod reciprocal relu remainder reshape round rsqrt select sigmoid sign sin softmax split sqrt square
+squeeze std sub sum t tanh transpose tril triu true_divide unbind unsqueeze var where
 """.split()
-_OPERATORS = """
-abs add and_ eq floordiv ge getitem gt iadd imul invert isub itruediv le lt matmul mod mul ne neg or_ pos pow sub
-truediv xor
+# Functions that only torch has: joining tensors, and tensors built from sizes or from other tensors.
+_TORCH_ONLY = "arange cat concat einsum full full_like hstack ones ones_like stack vstack zeros zeros_like".split()
+# The layers' functional forms.
+_FUNCTIONAL = """
+adaptive_avg_pool1d adaptive_avg_pool2d avg_pool1d avg_pool2d celu conv1d conv2d dropout elu gelu hardsigmoid
+hardswish hardtanh layer_norm leaky_relu linear log_softmax logsigmoid max_pool1d max_pool2d mish normalize pad relu
+relu6 selu sigmoid silu softmax softmin softplus tanh
 """.split()
-_MATH = "ceil floor sqrt prod".split()
-_TENSOR_METHODS_REFUSED = {"apply_", "map_", "map2_", "register_hook", "register_post_accumulate_grad_hook", "storage"}
+# Methods that only tensors have: views, shapes and conversions.
+_METHODS_ONLY = """
+bfloat16 bool contiguous cpu dim double expand expand_as float half int item long numel repeat reshape_as size to
+type_as view view_as
+""".split()
+_OPERATORS = (
+    "abs add and_ eq floordiv ge getitem gt invert le lt matmul mod mul ne neg or_ pos pow sub truediv xor".split()
+)
+_IN_PLACE_OPERATORS = {"iadd": "add", "isub": "sub", "imul": "mul", "itruediv": "truediv", "ifloordiv": "floordiv"}
+_MATH = "ceil floor sqrt".split()
+
+FUNCTIONS = {f"torch.{name}": getattr(torch, name) for name in _TENSOR_MATH + _TORCH_ONLY}
+FUNCTIONS |= {f"torch.nn.functional.{name}": getattr(torch.nn.functional, name) for name in _FUNCTIONAL}
+FUNCTIONS |= {f"operator.{name}": getattr(operator, name) for name in _OPERATORS}
+# an in-place operator on a step's value is replayed as its pure form: the same result, nothing overwritten
+FUNCTIONS |= {f"operator.{name}": getattr(operator, pure) for name, pure in _IN_PLACE_OPERATORS.items()}
+FUNCTIONS |= {f"math.{name}": getattr(math, name) for name in _MATH}
+FUNCTIONS["builtins.getattr"] = getattr  # replayed by _tensor_attribute: data attributes of tensors only
+TENSOR_METHODS = frozenset(_TENSOR_MATH + _METHODS_ONLY)
+TENSOR_ATTRIBUTES = frozenset("T data device dtype is_cuda mT ndim requires_grad shape".split())
+PLAIN_KINDS = (
+    "tensors, Python numbers, booleans and None, tuples and lists of those, torch.Size, dtypes, devices, "
+    "slices and Ellipsis"
+)
+STEP_OPS = ("placeholder", "get_attr", "constant", "call_module", "call_function", "call_method", "output")
+
+# torch.nn's layers that a hand-over may name, rebuilt from their settings
+LAYERS = frozenset(
+    """
+    Module Sequential ModuleList ModuleDict Identity Linear Bilinear Conv1d Conv2d Conv3d ConvTranspose1d
+    ConvTranspose2d MaxPool1d MaxPool2d AvgPool1d AvgPool2d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool2d
+    BatchNorm1d BatchNorm2d LayerNorm GroupNorm Dropout Dropout1d Dropout2d Flatten Unflatten Embedding
+    ReLU ReLU6 LeakyReLU PReLU ELU SELU CELU GELU SiLU Mish Softplus Softsign Hardtanh Hardswish Hardsigmoid Tanh
+    Sigmoid LogSigmoid Softmax LogSoftmax Softmin
+    BCELoss BCEWithLogitsLoss CrossEntropyLoss NLLLoss MSELoss L1Loss SmoothL1Loss HuberLoss
+    """.split()
+)
+OPTIMIZERS = frozenset("SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop".split())
+
+refusals: list[str] = []  # every refusal of a replay since judging began (self_check's judge reads and clears it)
 
 
-def _allowed_functions():
-    allowed = {f"torch.{name}": getattr(torch, name) for name in _TORCH_FUNCTIONS if hasattr(torch, name)}
-    functional = torch.nn.functional
-    for name in dir(functional):
-        value = getattr(functional, name)
-        if not name.startswith("_") and callable(value) and not isinstance(value, type):
-            allowed[f"torch.nn.functional.{name}"] = value
-    allowed |= {f"operator.{name}": getattr(operator, name) for name in _OPERATORS}
-    allowed |= {f"math.{name}": getattr(math, name) for name in _MATH}
-    allowed["builtins.getattr"] = _public_getattr
-    return allowed
+def _size(sizes):
+    """The number of elements of a shape given as ints, or as one tuple, list or torch.Size of ints."""
+    if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+        sizes = sizes[0]
+    if not all(type(n) is int for n in sizes):
+        raise ValueError("a size that is not made of integers")
+    return math.prod(max(n, 0) for n in sizes)
 
 
-def _public_getattr(obj, name, *default):
-    if not isinstance(name, str) or name.startswith("_"):
-        raise AttributeError(f"a traced forward pass may read public attributes only, not {name!r}")
-    return getattr(obj, name, *default)
+def _arange_size(*args, **kwargs):
+    bounds = [kwargs.get(name) for name in ("start", "end", "step") if name in kwargs] or list(args[:3])
+    start, end, step = (0, bounds[0], 1) if len(bounds) == 1 else (*bounds[:2], bounds[2] if len(bounds) > 2 else 1)
+    if not all(type(n) in (int, float) for n in (start, end, step)) or step == 0:
+        raise ValueError("arange's bounds are not numbers")
+    return max(0, math.ceil((end - start) / step))
 
 
-ALLOWED_FUNCTIONS = _allowed_functions()
+def _pad_size(tensor, pad, *rest, **kwargs):
+    shape = list(tensor.shape)
+    if len(pad) % 2 or len(pad) // 2 > len(shape):
+        raise ValueError("pad's widths do not fit the tensor")
+    for i in range(len(pad) // 2):
+        shape[-1 - i] += pad[2 * i] + pad[2 * i + 1]
+    return math.prod(max(n, 0) for n in shape)
 
 
-def _tensor_method(name):
-    return (
-        isinstance(name, str)
-        and not name.startswith("_")
-        and name not in _TENSOR_METHODS_REFUSED
-        and callable(getattr(torch.Tensor, name, None))
-    )
+def _repeat_size(tensor, *sizes):
+    return tensor.numel() * _size(sizes)
+
+
+# what a step that builds a tensor from constants would build, worked out before it runs
+_BUILT_SIZE = {
+    "torch.zeros": lambda *a, **k: _size(a),
+    "torch.ones": lambda *a, **k: _size(a),
+    "torch.full": lambda size, *a, **k: _size((size,)),
+    "torch.arange": _arange_size,
+    "torch.nn.functional.pad": _pad_size,
+    "repeat": _repeat_size,
+}
+
+
+def _sequence_product(step_args):
+    """How long a sequence ``operator.mul`` of a sequence and an int builds (0 for anything else)."""
+    a, b = (*step_args, None, None)[:2]
+    if isinstance(a, tuple | list) and type(b) is int:
+        return len(a) * b
+    if isinstance(b, tuple | list) and type(a) is int:
+        return len(b) * a
+    return 0
+
+
+def _check_plain(value, where, constant=False, depth=0):
+    """``value`` when it is of a plain kind, within the bounds; a refusal naming ``where`` otherwise."""
+    kind = type(value)
+    if kind is torch.Tensor or kind is nn.Parameter:
+        if value.layout is not torch.strided or value.is_quantized:
+            raise MalformedHandover(f"{where} gives a {value.layout} tensor; only dense tensors may be computed on")
+        if value.numel() > MAX_ELEMENTS:
+            raise MalformedHandover(
+                f"{where} gives a tensor of {value.numel()} elements, over the limit of {MAX_ELEMENTS}"
+            )
+        return value
+    if value is None or value is Ellipsis or kind in (bool, float, torch.dtype, torch.device, torch.memory_format):
+        return value
+    if kind is int:
+        if abs(value) > MAX_INT:
+            raise MalformedHandover(f"{where} gives an integer of {value.bit_length()} bits, over the limit of 62")
+        return value
+    if kind is str and constant:
+        if len(value) > MAX_TEXT or not set(value) <= _TEXT_CHARACTERS:
+            raise MalformedHandover(f"{where} takes the text {value[:40]!r}, which is not a short name or equation")
+        return value
+    if kind is slice:
+        for bound in (value.start, value.stop, value.step):
+            _check_plain(bound, where, constant, depth + 1)
+        return value
+    if kind in (tuple, list, torch.Size) or kind.__module__ == "torch.return_types":
+        if depth >= 8:
+            raise MalformedHandover(f"{where} gives lists nested more than 8 deep")
+        if len(value) > MAX_ITEMS:
+            raise MalformedHandover(f"{where} gives a sequence of {len(value)} items, over the limit of {MAX_ITEMS}")
+        items = [_check_plain(item, where, constant, depth + 1) for item in value]
+        return items if kind is list else value if kind is torch.Size else tuple(items)
+    raise MalformedHandover(f"{where} gives a {kind.__name__}; a forward pass may hold only {PLAIN_KINDS}")
+
+
+def _inplace_position(function):
+    """Where ``function`` takes ``inplace`` positionally (a functional form that can overwrite its input), or None."""
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):  # a builtin without a signature: it has no `inplace`
+        return None
+    return parameters.index("inplace") if "inplace" in parameters else None
+
+
+_INPLACE_AT = {name: _inplace_position(function) for name, function in FUNCTIONS.items()}
+
+
+def _call_function(target, args, kwargs, where):
+    if target == "builtins.getattr":
+        obj, name, *default = args
+        if type(obj) not in (torch.Tensor, nn.Parameter) or name not in TENSOR_ATTRIBUTES or default or kwargs:
+            raise MalformedHandover(
+                f"{where} reads {name!r} of a {type(obj).__name__}; a forward pass may read only "
+                f"{', '.join(sorted(TENSOR_ATTRIBUTES))} of a tensor"
+            )
+        return getattr(obj, name)
+    position = _INPLACE_AT[target]
+    if "out" in kwargs or kwargs.get("inplace") or (position is not None and len(args) > position and args[position]):
+        raise MalformedHandover(f"{where} writes into a tensor it was given (out= or inplace=)")
+    if target in _BUILT_SIZE:
+        _bounded(_BUILT_SIZE[target], args, kwargs, where)
+    if target in ("operator.mul", "operator.imul") and _sequence_product(args) > MAX_ITEMS:
+        raise MalformedHandover(f"{where} repeats a sequence to more than {MAX_ITEMS} items")
+    if target == "operator.pow" and all(type(a) is int for a in args) and abs(args[1]) > 64:
+        raise MalformedHandover(f"{where} raises an integer to the power {args[1]}, over the limit of 64")
+    return FUNCTIONS[target](*args, **kwargs)
+
+
+def _call_method(name, args, kwargs, where):
+    obj = args[0] if args else None
+    if type(obj) not in (torch.Tensor, nn.Parameter):
+        raise MalformedHandover(
+            f"{where} calls the method {name!r} of a {type(obj).__name__}; methods are called on tensors only"
+        )
+    if "out" in kwargs or kwargs.get("inplace"):
+        raise MalformedHandover(f"{where} writes into a tensor it was given (out= or inplace=)")
+    if name in _BUILT_SIZE:
+        _bounded(_BUILT_SIZE[name], args, kwargs, where)
+    return getattr(obj, name)(*args[1:], **kwargs)
+
+
+def _bounded(size_of, args, kwargs, where):
+    try:
+        size = size_of(*args, **kwargs)
+    except (TypeError, ValueError, IndexError, AttributeError) as error:
+        raise MalformedHandover(f"{where} is given arguments that do not describe a size ({error})") from None
+    if size > MAX_ELEMENTS:
+        raise MalformedHandover(f"{where} would build {size} elements, over the limit of {MAX_ELEMENTS}")
 
 
 class HandedOverModule(nn.Module):
     """A module of the student's own class, rebuilt: the same layers, and its forward pass as traced steps."""
 
-    def __init__(self, steps=None, graph_error=""):
+    def __init__(self, steps=None, graph_error="", refusal=""):
         super().__init__()
-        self.__dict__["_steps"] = steps  # not a submodule or a parameter: kept out of nn.Module's registries
-        self.__dict__["_graph_error"] = graph_error
+        # not submodules or parameters: kept out of nn.Module's registries
+        self.__dict__["_steps"] = steps
+        self.__dict__["_graph_error"] = graph_error  # why the kernel could not trace forward()
+        self.__dict__["_refusal"] = refusal  # why the rebuild refused the steps it was handed
 
     def forward(self, *args, **kwargs):
+        try:
+            return self._replay(args, kwargs)
+        except MalformedHandover as refusal:
+            refusals.append(str(refusal))
+            raise
+
+    def _replay(self, args, kwargs):
+        owner = f"{type(self).__name__}.forward"
+        if self.__dict__["_refusal"]:
+            raise MalformedHandover(self.__dict__["_refusal"])
         steps = self.__dict__["_steps"]
         if steps is None:
             raise RuntimeError(
@@ -572,8 +744,9 @@ class HandedOverModule(nn.Module):
                 "Write forward() with torch operations and layers only (no Python control flow on tensor values)"
             )
         values, positional = [], list(args)
-        for step in steps:
+        for index, step in enumerate(steps):
             op, target = step["op"], step["target"]
+            where = f"step {index} of {owner} ({op} {target})".replace(" )", ")")
             step_args = _argument(step["args"], values)
             step_kwargs = _argument(step["kwargs"], values)
             if op == "placeholder":
@@ -584,21 +757,21 @@ class HandedOverModule(nn.Module):
                 elif step_args:
                     value = step_args[0]  # the parameter's default
                 else:
-                    raise TypeError(f"{type(self).__name__}.forward() is missing its argument {target!r}")
+                    raise TypeError(f"{owner}() is missing its argument {target!r}")
             elif op == "get_attr":
-                value = _resolve(self, target)
+                value = _resolve(self, target, where, tensor=True)
             elif op == "constant":
                 value = step_args[0]
             elif op == "call_module":
-                value = self.get_submodule(target)(*step_args, **step_kwargs)
+                value = _resolve(self, target, where, tensor=False)(*step_args, **step_kwargs)
             elif op == "call_function":
-                value = ALLOWED_FUNCTIONS[target](*step_args, **step_kwargs)
+                value = _call_function(target, step_args, step_kwargs, where)
             elif op == "call_method":
-                value = getattr(step_args[0], target)(*step_args[1:], **step_kwargs)
+                value = _call_method(target, step_args, step_kwargs, where)
             else:  # output
-                return step_args[0]
-            values.append(value)
-        raise RuntimeError("the traced forward pass has no output")
+                return _check_plain(step_args[0], where)
+            values.append(_check_plain(value, where))
+        raise MalformedHandover(f"{owner} has no output step")
 
 
 def _argument(node, values):
@@ -614,13 +787,23 @@ def _argument(node, values):
     return items if kind == "list" else tuple(items) if kind == "tuple" else slice(*items)
 
 
-def _resolve(module, target):
-    obj = module
-    for part in target.split("."):
-        obj = obj._modules.get(part) or obj._parameters.get(part) or obj._buffers.get(part)
-        if obj is None:
-            raise MalformedHandover(f"a step reads {target!r}, which the module does not have")
-    return obj
+def _resolve(module, target, where, tensor):
+    """The submodule (``tensor`` False) or the parameter or buffer (True) that ``target`` names in ``module``."""
+    *path, last = target.split(".")
+    for part in path:
+        module = module._modules.get(part)
+        if module is None:
+            raise MalformedHandover(f"{where} reads {target!r}, which the module does not have")
+    found = (
+        (module._parameters.get(last) if last in module._parameters else module._buffers.get(last))
+        if tensor
+        else module._modules.get(last)
+    )
+    if found is None:
+        raise MalformedHandover(
+            f"{where} reads {target!r}, which the module does not have as a {'tensor' if tensor else 'layer'}"
+        )
+    return found
 
 
 class HandedOverDataset(Dataset):
@@ -689,14 +872,22 @@ class _Rebuilder:
         if not isinstance(self.objects, list):
             raise MalformedHandover("the hand-over has no list of objects")
         self.built = {}
-        self.device = {}
+        self.depth = 0  # how deep in lists, dicts and objects the rebuild is now
 
     def value(self, node):
         if node is None or isinstance(node, bool | int | float | str):
             return node
         if not isinstance(node, dict) or not isinstance(node.get("kind"), str):
             raise MalformedHandover(f"unexpected {type(node).__name__} in the hand-over")
-        kind = node["kind"]
+        if self.depth >= MAX_NESTING:
+            raise MalformedHandover(f"the hand-over nests lists, dicts and objects more than {MAX_NESTING} deep")
+        self.depth += 1
+        try:
+            return self._value(node, node["kind"])
+        finally:
+            self.depth -= 1
+
+    def _value(self, node, kind):
         if kind == "ref":
             return self.ref(node.get("id"))
         if kind in ("list", "tuple"):
@@ -707,7 +898,10 @@ class _Rebuilder:
         if kind == "ndarray":
             return _tensor(node.get("data")).numpy()
         if kind == "npscalar":
-            return np.dtype(_text(node, "dtype")).type(node.get("value"))
+            dtype = np.dtype(_text(node, "dtype"))
+            if dtype.kind not in "biuf":
+                raise MalformedHandover(f"a NumPy scalar of {dtype}, not of numbers")
+            return dtype.type(node.get("value"))
         if kind == "dtype":
             return _torch_attribute(_text(node, "name"), torch.dtype)
         if kind == "device":
@@ -755,6 +949,10 @@ class _Rebuilder:
         self.built[number] = builders[kind](node)
         return self.built[number]
 
+    def plain(self, node, where):
+        """A constant of a forward pass or a layer's setting, rebuilt: of a plain kind, or text, or refused."""
+        return _check_plain(self.value(node), where, constant=True)
+
     # ------------------------------------------------------------------ one kind each
     @staticmethod
     def tensor(node):
@@ -770,15 +968,20 @@ class _Rebuilder:
     def module(self, node):
         torch_class = node.get("torch_class")
         if torch_class is not None:
-            cls = getattr(nn, _text(node, "torch_class"), None)
-            if not (isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__.startswith("torch.nn.")):
-                raise MalformedHandover(f"nn.{torch_class} is not one of torch.nn's layers")
+            if torch_class not in LAYERS:
+                raise MalformedHandover(f"nn.{torch_class} is not one of the torch.nn layers a hand-over may name")
+            cls = getattr(nn, torch_class)
             module = cls() if node.get("settings") is None else self.layer(cls, node)
         else:
-            steps = None if node.get("graph") is None else self.steps(_list(node, "graph"))
             name = _text(node, "class")
             cls = type(name if name.isidentifier() else "HandedOverModule", (HandedOverModule,), {})
-            module = cls(steps, str(node.get("graph_error", "")))
+            if node.get("graph") is None:
+                module = cls(None, str(node.get("graph_error", ""))[:2000])
+            else:
+                try:
+                    module = cls(self.steps(_list(node, "graph"), name))
+                except MalformedHandover as refusal:  # refused now, failing only the checks that run it
+                    module = cls(None, refusal=str(refusal))
         for name, child in _pairs(node, "children"):
             child = self.value(child)
             if not isinstance(child, nn.Module):
@@ -809,73 +1012,82 @@ class _Rebuilder:
     def layer(self, cls, node):
         if not isinstance(node["settings"], dict):
             raise MalformedHandover("a layer's settings are not a dict")
-        settings = {_attribute(k): self.value(v) for k, v in node["settings"].items()}
+        settings = {
+            _attribute(k): self.plain(v, f"the setting {k!r} of nn.{cls.__name__}") for k, v in node["settings"].items()
+        }
         try:
             return cls(**settings)
         except Exception as error:  # the settings do not build this layer
             raise MalformedHandover(f"nn.{cls.__name__} cannot be built from {settings}: {error}") from None
 
-    def steps(self, graph):
-        steps, count = [], 0
-        for step in graph:
-            op, target = step.get("op"), step.get("target")
-            if op not in (
-                "placeholder",
-                "get_attr",
-                "constant",
-                "call_module",
-                "call_function",
-                "call_method",
-                "output",
-            ):
-                raise MalformedHandover(f"a step of a forward pass does {op!r}")
-            if op == "call_function" and target not in ALLOWED_FUNCTIONS:
-                raise MalformedHandover(f"the forward pass calls {target!r}, which is not among the functions allowed")
-            if op == "call_method" and not _tensor_method(target):
-                raise MalformedHandover(f"the forward pass calls the method {target!r}, which is not a tensor's")
+    def steps(self, graph, owner):
+        """The steps of a traced forward pass, each checked against the replay's vocabulary before any runs."""
+        if len(graph) > MAX_STEPS:
+            raise MalformedHandover(
+                f"the forward pass of {owner} has {len(graph)} steps, over the limit of {MAX_STEPS}"
+            )
+        steps = []
+        for index, step in enumerate(graph):
+            op, target = (step.get("op"), step.get("target")) if isinstance(step, dict) else (None, None)
+            where = f"step {index} of {owner}.forward ({op} {target})"
+            if op not in STEP_OPS:
+                raise MalformedHandover(f"{where} does {op!r}, which a forward pass may not do")
+            if op == "call_function" and target not in FUNCTIONS:
+                raise MalformedHandover(f"{where} calls {target!r}, which is not among the functions allowed")
+            if op == "call_method" and target not in TENSOR_METHODS:
+                raise MalformedHandover(f"{where} calls the method {target!r}, which is not among a tensor's allowed")
             if op in ("placeholder", "get_attr", "call_module") and not (
                 isinstance(target, str) and all(part.isidentifier() or part.isdigit() for part in target.split("."))
             ):
-                raise MalformedHandover(f"a step names {target!r}")
+                raise MalformedHandover(f"{where} names {target!r}, which is not a name")
             steps.append(
                 {
                     "op": op,
                     "target": target,
-                    "args": self.step_argument(step.get("args"), count),
-                    "kwargs": self.step_argument(step.get("kwargs"), count),
+                    "args": self.step_argument(step.get("args"), index, where),
+                    "kwargs": self.step_argument(step.get("kwargs"), index, where, keywords=True),
                 }
             )
-            count += 1
         return steps
 
-    def step_argument(self, node, available):
-        """A step's arguments: constants rebuilt now, references to the values of earlier steps kept."""
-        if isinstance(node, dict) and node.get("kind") == "node":
-            if not isinstance(node.get("index"), int) or not 0 <= node["index"] < available:
-                raise MalformedHandover("a step uses a value that no earlier step computed")
-            return {"kind": "node", "index": node["index"]}
-        if isinstance(node, dict) and node.get("kind") in ("list", "tuple", "slice"):
-            return {
-                "kind": node["kind"],
-                "items": [self.step_argument(item, available) for item in _list(node, "items")],
-            }
-        if isinstance(node, dict) and node.get("kind") == "dict":
+    def step_argument(self, node, available, where, keywords=False):
+        """A step's arguments: plain constants rebuilt and checked now, references to earlier steps' values kept."""
+        kind = node.get("kind") if isinstance(node, dict) else None
+        if keywords:
+            if kind != "dict":
+                raise MalformedHandover(f"{where} has keyword arguments that are not a dict")
             return {
                 "kind": "dict",
-                "items": [[_attribute(k), self.step_argument(v, available)] for k, v in _pairs(node)],
+                "items": [[_attribute(k), self.step_argument(v, available, where)] for k, v in _pairs(node)],
             }
-        return {"kind": "constant", "value": self.value(node)}
+        if kind == "node":
+            if not isinstance(node.get("index"), int) or not 0 <= node["index"] < available:
+                raise MalformedHandover(f"{where} uses a value that no earlier step computed")
+            return {"kind": "node", "index": node["index"]}
+        if kind in ("list", "tuple", "slice"):
+            items = _list(node, "items")
+            if len(items) > MAX_ITEMS or self.depth >= MAX_NESTING:
+                raise MalformedHandover(f"{where} has arguments nested or listed beyond the limits")
+            self.depth += 1
+            try:
+                return {"kind": kind, "items": [self.step_argument(item, available, where) for item in items]}
+            finally:
+                self.depth -= 1
+        return {"kind": "constant", "value": self.plain(node, where)}
 
     def optimizer(self, node):
-        cls = getattr(torch.optim, str(node.get("torch_class")), None)
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+        if node.get("torch_class") not in OPTIMIZERS:
             return _stand_in(_text(node, "class"), "an optimizer of its own class, not one of torch.optim's")
+        cls = getattr(torch.optim, node["torch_class"])
         groups = []
         for group in _list(node, "param_groups"):
             params = [self.value(p) for p in _list(group, "params")]
             if not all(isinstance(p, torch.Tensor) for p in params):
                 raise MalformedHandover("an optimizer's parameters are not tensors")
-            settings = {_attribute(k): self.value(v) for k, v in dict(group.get("settings") or {}).items()}
+            settings = {
+                _attribute(k): self.plain(v, f"the setting {k!r} of {cls.__name__}")
+                for k, v in dict(group.get("settings") or {}).items()
+            }
             groups.append((params, settings))
         try:
             optimizer = cls([{"params": params} for params, _ in groups]) if groups else None
@@ -961,8 +1173,14 @@ class _Rebuilder:
 
 
 def _tensor(value):
-    if not isinstance(value, torch.Tensor):
+    if type(value) is not torch.Tensor:
         raise MalformedHandover(f"expected a tensor, found {type(value).__name__}")
+    if value.layout is not torch.strided or value.numel() > MAX_ELEMENTS:
+        raise MalformedHandover(
+            f"a {value.layout} tensor of {value.numel()} elements, over the limit of {MAX_ELEMENTS}"
+        )
+    if value.numel() * value.element_size() > value.untyped_storage().nbytes():  # a view that repeats its data
+        raise MalformedHandover("a tensor that claims more elements than its data holds")
     return value
 
 
@@ -1140,16 +1358,20 @@ def judge(name, handed_over):
             "hint": "Keep to the objects the exercise asks for: tensors, arrays, numbers, lists, dicts, "
             "models built from torch.nn layers, optimizers, figures.",
         }
+    refusals.clear()
     try:
         values = rebuild(load_handover(handed_over))
+        result = run_check(name, values)
     except MalformedHandover as error:
+        refusals.append(str(error))
+    if refusals:  # even when the check caught the error: what the forward pass asked for was refused
         return {
             "passed": False,
             "part": "handing over your answer",
-            "message": f"what your notebook handed over is malformed: {error}",
+            "message": f"what your notebook handed over is malformed: {refusals[0]}",
             "hint": "Run the notebook again from the top in a fresh kernel.",
         }
-    return run_check(name, values)
+    return result
 
 
 def reassigned(seen, namespace):

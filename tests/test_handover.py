@@ -20,7 +20,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
-from grading.checker.rebuild import HandedOverModule, MalformedHandover, NotHandedOver, load_handover, rebuild
+from grading.checker.rebuild import (
+    HandedOverModule,
+    MalformedHandover,
+    NotHandedOver,
+    load_handover,
+    rebuild,
+    refusals,
+)
 from grading.kernel import tamper_probe
 from grading.kernel.handover import HandOverError, hand_over, hand_over_bytes
 from helper_functions import plot_decision_boundary
@@ -270,25 +277,29 @@ def _with_step(**step) -> dict:
         ({"op": "call_function", "target": "torch.save"}, "not among the functions allowed"),
         ({"op": "call_function", "target": "builtins.eval"}, "not among the functions allowed"),
         ({"op": "call_function", "target": "os.system"}, "not among the functions allowed"),
-        ({"op": "call_method", "target": "__reduce_ex__"}, "not a tensor's"),
-        ({"op": "call_method", "target": "register_hook"}, "not a tensor's"),
-        ({"op": "call_module", "target": "layer_1; import os"}, "names"),
+        ({"op": "call_method", "target": "__reduce_ex__"}, "not among a tensor's allowed"),
+        ({"op": "call_method", "target": "register_hook"}, "not among a tensor's allowed"),
+        ({"op": "call_module", "target": "layer_1; import os"}, "not a name"),
         ({"op": "exec", "target": "print"}, "does 'exec'"),
     ],
 )
 def test_a_forged_forward_pass_is_refused_before_anything_runs(step, refused):
-    with pytest.raises(MalformedHandover, match=refused):
-        rebuild(load_handover(_saved(_with_step(**step))))
+    rebuilt = rebuild(load_handover(_saved(_with_step(**step))))["model"]
+    assert isinstance(rebuilt.layer_1, nn.Linear)  # the model's layers are there for the checks that read them
+    refusals.clear()
+    with pytest.raises(MalformedHandover, match=f"step 1 of CircleModel.forward .*{refused}"):
+        rebuilt(torch.zeros(1, 2))
+    assert len(refusals) == 1  # recorded, so that a check that catches the error still fails
 
 
-def test_a_forward_pass_may_read_public_attributes_only():
+def test_a_forward_pass_may_read_data_attributes_of_tensors_only():
     plain = _with_step(
         op="call_function",
         target="builtins.getattr",
         args={"kind": "tuple", "items": [{"kind": "node", "index": 0}, "__class__"]},
     )
     rebuilt = rebuild(load_handover(_saved(plain)))["model"]
-    with pytest.raises(AttributeError, match="public attributes only"):
+    with pytest.raises(MalformedHandover, match="reads '__class__' of a Tensor; a forward pass may read only T, data"):
         rebuilt(torch.zeros(1, 2))
 
 
@@ -300,10 +311,9 @@ def test_a_forward_pass_may_read_public_attributes_only():
         lambda plain: plain["values"].update(model={"kind": "mystery"}),
         lambda plain: plain["objects"][1].update(torch_class="Identity2"),
         lambda plain: plain["objects"][1]["settings"].update(in_features=5),
-        lambda plain: plain["objects"][0]["graph"][2]["args"]["items"].insert(0, {"kind": "node", "index": 50}),
         lambda plain: plain["objects"][0]["children"].append(["../up", {"kind": "ref", "id": 1}]),
     ],
-    ids=["format", "dangling-ref", "unknown-kind", "unknown-layer", "settings-vs-repr", "future-node", "bad-name"],
+    ids=["format", "dangling-ref", "unknown-kind", "unknown-layer", "settings-vs-repr", "bad-name"],
 )
 def test_malformed_handovers_fail_with_a_reason(mangle):
     plain = hand_over({"model": CircleModel()}, ["model"])

@@ -30,7 +30,7 @@ import torch
 from matplotlib.collections import PathCollection
 from matplotlib.contour import ContourSet
 
-from grading.checker.rebuild import MalformedHandover, load_handover, rebuild
+from grading.checker.rebuild import MalformedHandover, load_handover, rebuild, refusals
 from grading.kernel.handover import hand_over_bytes
 
 EXERCISES: dict = {}  # name -> {"points", "hint", "reads", "probes", "check": function(namespace)}
@@ -141,16 +141,20 @@ def judge(name, handed_over):
             "hint": "Keep to the objects the exercise asks for: tensors, arrays, numbers, lists, dicts, "
             "models built from torch.nn layers, optimizers, figures.",
         }
+    refusals.clear()
     try:
         values = rebuild(load_handover(handed_over))
+        result = run_check(name, values)
     except MalformedHandover as error:
+        refusals.append(str(error))
+    if refusals:  # even when the check caught the error: what the forward pass asked for was refused
         return {
             "passed": False,
             "part": "handing over your answer",
-            "message": f"what your notebook handed over is malformed: {error}",
+            "message": f"what your notebook handed over is malformed: {refusals[0]}",
             "hint": "Run the notebook again from the top in a fresh kernel.",
         }
-    return run_check(name, values)
+    return result
 
 
 def reassigned(seen, namespace):
