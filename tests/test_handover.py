@@ -328,7 +328,7 @@ def test_a_self_referring_object_is_refused():
         "values": {"x": {"kind": "ref", "id": 0}},
         "objects": [{"kind": "dataloader", "dataset": {"kind": "ref", "id": 0}}],
     }
-    with pytest.raises(MalformedHandover, match="refers to itself"):
+    with pytest.raises(MalformedHandover, match="refers back to itself"):
         rebuild(plain)
 
 

@@ -615,6 +615,28 @@ def _check_plain(value, where, constant=False, depth=0):
     raise MalformedHandover(f"{where} gives a {kind.__name__}; a forward pass may hold only {PLAIN_KINDS}")
 
 
+def warm_up():
+    """Call the replay's vocabulary once on small tensors, so that what torch imports on first use it imports now.
+
+    The checker does this before its walls go up: a process that judges a hand-over may import
+    nothing, and a listed function that imported a module on its first call would fail an honest
+    forward pass. The fuzz test of the replay starts the same way.
+    """
+    x = torch.randn(3, 4)
+    for function in FUNCTIONS.values():
+        for arguments in ((x,), (x, x), (x, 1), (x, 0, 1), ((3, 4),)):
+            try:
+                function(*arguments)
+            except Exception:  # noqa: S112  (most signatures refuse most of these arguments; calling is the point)
+                continue
+    for method in TENSOR_METHODS:
+        for arguments in ((), (1,), (x,), (0, 1)):
+            try:
+                getattr(x, method)(*arguments)
+            except Exception:  # noqa: S112
+                continue
+
+
 def _inplace_position(function):
     """Where ``function`` takes ``inplace`` positionally (a functional form that can overwrite its input), or None."""
     try:
@@ -629,12 +651,15 @@ _INPLACE_AT = {name: _inplace_position(function) for name, function in FUNCTIONS
 
 def _call_function(target, args, kwargs, where):
     if target == "builtins.getattr":
-        obj, name, *default = args
-        if type(obj) not in (torch.Tensor, nn.Parameter) or name not in TENSOR_ATTRIBUTES or default or kwargs:
+        obj, name, *default = (*args, None, None)[: max(2, len(args))]
+        if type(obj) not in (torch.Tensor, nn.Parameter) or type(name) is not str or name not in TENSOR_ATTRIBUTES:
+            shown = repr(name) if type(name) is str else f"a {type(name).__name__}"  # never a tensor's repr: it imports
             raise MalformedHandover(
-                f"{where} reads {name!r} of a {type(obj).__name__}; a forward pass may read only "
+                f"{where} reads {shown} of a {type(obj).__name__}; a forward pass may read only "
                 f"{', '.join(sorted(TENSOR_ATTRIBUTES))} of a tensor"
             )
+        if default or kwargs:
+            raise MalformedHandover(f"{where} reads an attribute with a default; a tensor's data attributes need none")
         return getattr(obj, name)
     position = _INPLACE_AT[target]
     if "out" in kwargs or kwargs.get("inplace") or (position is not None and len(args) > position and args[position]):
@@ -872,20 +897,20 @@ class _Rebuilder:
             return range(*(int(n) for n in _list(node, "items")))
         if kind == "function":
             calls = [
-                (self.value(args), {k: self.value(v) if k == "value" else str(v) for k, v in result.items()})
+                (self.value(args), {k: self.value(v) if k == "value" else _plain_text(v) for k, v in result.items()})
                 for args, result in _list(node, "calls")
             ]
             return HandedOverFunction(_text(node, "name"), calls)
         if kind == "unsupported":
-            return _stand_in(_text(node, "type"), str(node.get("reason", "")))
-        raise MalformedHandover(f"unknown kind {kind!r}")
+            return _stand_in(_text(node, "type"), _plain_text(node.get("reason")))
+        raise MalformedHandover(f"unknown kind {_named(kind)}")
 
     def ref(self, number):
         if not isinstance(number, int) or not 0 <= number < len(self.objects):
-            raise MalformedHandover(f"a reference to object {number!r}, which is not in the hand-over")
+            raise MalformedHandover(f"a reference to object {_named(number)}, which is not in the hand-over")
         if number in self.built:
             if self.built[number] is None:
-                raise MalformedHandover("an object refers to itself")
+                raise MalformedHandover("an object refers back to itself (a loop of references)")
             return self.built[number]
         self.built[number] = None
         node = self.objects[number]
@@ -899,7 +924,7 @@ class _Rebuilder:
             "dataloader": self.loader,
         }
         if kind not in builders:
-            raise MalformedHandover(f"object {number} is of unknown kind {kind!r}")
+            raise MalformedHandover(f"object {number} is of unknown kind {_named(kind)}")
         self.built[number] = builders[kind](node)
         return self.built[number]
 
@@ -923,14 +948,16 @@ class _Rebuilder:
         torch_class = node.get("torch_class")
         if torch_class is not None:
             if torch_class not in LAYERS:
-                raise MalformedHandover(f"nn.{torch_class} is not one of the torch.nn layers a hand-over may name")
+                raise MalformedHandover(
+                    f"nn.{_plain_text(torch_class)} is not one of the torch.nn layers a hand-over may name"
+                )
             cls = getattr(nn, torch_class)
             module = cls() if node.get("settings") is None else self.layer(cls, node)
         else:
             name = _text(node, "class")
             cls = type(name if name.isidentifier() else "HandedOverModule", (HandedOverModule,), {})
             if node.get("graph") is None:
-                module = cls(None, str(node.get("graph_error", ""))[:2000])
+                module = cls(None, _plain_text(node.get("graph_error")))
             else:
                 try:
                     module = cls(self.steps(_list(node, "graph"), name))
@@ -939,13 +966,13 @@ class _Rebuilder:
         for name, child in _pairs(node, "children"):
             child = self.value(child)
             if not isinstance(child, nn.Module):
-                raise MalformedHandover(f"the child {name!r} of a module is not a module")
+                raise MalformedHandover(f"the child {_named(name)} of a module is not a module")
             module._modules[_attribute(name)] = child
         for registry, key in ((module._parameters, "parameters"), (module._buffers, "buffers")):
             for name, tensor in _pairs(node, key):
                 value = self.value(tensor)
                 if value is not None and not isinstance(value, torch.Tensor):
-                    raise MalformedHandover(f"the {key[:-1]} {name!r} of a module is not a tensor")
+                    raise MalformedHandover(f"the {key[:-1]} {_named(name)} of a module is not a tensor")
                 expected = registry.get(name)
                 if isinstance(expected, torch.Tensor) and value is not None and expected.shape != value.shape:
                     raise MalformedHandover(
@@ -953,13 +980,13 @@ class _Rebuilder:
                         f"its settings build has {tuple(expected.shape)}"
                     )
                 if key == "parameters" and value is not None and not isinstance(value, nn.Parameter):
-                    raise MalformedHandover(f"the parameter {name!r} of a module is not a parameter")
+                    raise MalformedHandover(f"the parameter {_named(name)} of a module is not a parameter")
                 registry[_attribute(name)] = value
         module.train(bool(node.get("training")))
         if torch_class is not None and node.get("settings") is not None and repr(module) != node.get("repr"):
             raise MalformedHandover(
                 f"nn.{torch_class} rebuilt from its settings reads {repr(module)[:200]!r}, "
-                f"but the notebook's reads {str(node.get('repr'))[:200]!r}"
+                f"but the notebook's reads {_named(node.get('repr'))[:200]}"
             )
         return module
 
@@ -967,12 +994,13 @@ class _Rebuilder:
         if not isinstance(node["settings"], dict):
             raise MalformedHandover("a layer's settings are not a dict")
         settings = {
-            _attribute(k): self.plain(v, f"the setting {k!r} of nn.{cls.__name__}") for k, v in node["settings"].items()
+            _attribute(k): self.plain(v, f"the setting {_named(k)} of nn.{cls.__name__}")
+            for k, v in node["settings"].items()
         }
         try:
             return cls(**settings)
-        except Exception as error:  # the settings do not build this layer
-            raise MalformedHandover(f"nn.{cls.__name__} cannot be built from {settings}: {error}") from None
+        except Exception:  # the settings do not build this layer
+            raise MalformedHandover(f"nn.{cls.__name__} cannot be built from its settings {sorted(settings)}") from None
 
     def steps(self, graph, owner):
         """The steps of a traced forward pass, each checked against the replay's vocabulary before any runs."""
@@ -983,17 +1011,19 @@ class _Rebuilder:
         steps = []
         for index, step in enumerate(graph):
             op, target = (step.get("op"), step.get("target")) if isinstance(step, dict) else (None, None)
-            where = f"step {index} of {owner}.forward ({op} {target})"
+            where = f"step {index} of {owner}.forward ({_plain_text(op)} {_plain_text(target)})"
             if op not in STEP_OPS:
-                raise MalformedHandover(f"{where} does {op!r}, which a forward pass may not do")
+                raise MalformedHandover(f"{where} does {_named(op)}, which a forward pass may not do")
             if op == "call_function" and target not in FUNCTIONS:
-                raise MalformedHandover(f"{where} calls {target!r}, which is not among the functions allowed")
+                raise MalformedHandover(f"{where} calls {_named(target)}, which is not among the functions allowed")
             if op == "call_method" and target not in TENSOR_METHODS:
-                raise MalformedHandover(f"{where} calls the method {target!r}, which is not among a tensor's allowed")
+                raise MalformedHandover(
+                    f"{where} calls the method {_named(target)}, which is not among a tensor's allowed"
+                )
             if op in ("placeholder", "get_attr", "call_module") and not (
                 isinstance(target, str) and all(part.isidentifier() or part.isdigit() for part in target.split("."))
             ):
-                raise MalformedHandover(f"{where} names {target!r}, which is not a name")
+                raise MalformedHandover(f"{where} names {_named(target)}, which is not a name")
             steps.append(
                 {
                     "op": op,
@@ -1039,7 +1069,7 @@ class _Rebuilder:
             if not all(isinstance(p, torch.Tensor) for p in params):
                 raise MalformedHandover("an optimizer's parameters are not tensors")
             settings = {
-                _attribute(k): self.plain(v, f"the setting {k!r} of {cls.__name__}")
+                _attribute(k): self.plain(v, f"the setting {_named(k)} of {cls.__name__}")
                 for k, v in dict(group.get("settings") or {}).items()
             }
             groups.append((params, settings))
@@ -1120,19 +1150,31 @@ class _Rebuilder:
             raise MalformedHandover("a DataLoader's dataset is not a dataset")
         batch_size = node.get("batch_size")
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise MalformedHandover(f"a DataLoader's batch size is {batch_size!r}")
+            raise MalformedHandover(f"a DataLoader's batch size is {_named(batch_size)}")
         return DataLoader(
             dataset, batch_size=batch_size, shuffle=bool(node.get("shuffle")), drop_last=bool(node.get("drop_last"))
         )
 
 
+def _named(value):
+    """How a message shows a value the data chose: plain ones as they are, anything else by its type alone."""
+    if value is None or type(value) in (bool, int, float) or type(value) is str:
+        return repr(value)[:100]
+    return f"a {type(value).__name__}"
+
+
+def _plain_text(value):
+    """Text the data sent, at most 2000 characters of it; anything that is not text is shown as nothing."""
+    return value[:2000] if type(value) is str else ""
+
+
 def _tensor(value):
     if type(value) is not torch.Tensor:
         raise MalformedHandover(f"expected a tensor, found {type(value).__name__}")
-    if value.layout is not torch.strided or value.numel() > MAX_ELEMENTS:
-        raise MalformedHandover(
-            f"a {value.layout} tensor of {value.numel()} elements, over the limit of {MAX_ELEMENTS}"
-        )
+    if value.layout is not torch.strided:
+        raise MalformedHandover(f"a tensor of layout {value.layout}; only dense tensors are handed over")
+    if value.numel() > MAX_ELEMENTS:
+        raise MalformedHandover(f"a tensor of {value.numel()} elements, over the limit of {MAX_ELEMENTS}")
     if value.numel() * value.element_size() > value.untyped_storage().nbytes():  # a view that repeats its data
         raise MalformedHandover("a tensor that claims more elements than its data holds")
     return value
@@ -1161,7 +1203,7 @@ def _pairs(node, key="items"):
 
 def _attribute(name):
     if not isinstance(name, str) or not (name.isidentifier() or name.isdigit()):
-        raise MalformedHandover(f"{name!r} is not a name")
+        raise MalformedHandover(f"{_named(name)} is not a name")
     return name
 
 

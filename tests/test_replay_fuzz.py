@@ -1,0 +1,208 @@
+"""Fuzzing the checker's replay: forward passes made of any names, run under an audit hook that must stay silent.
+
+Hypothesis draws forward passes of a two-layer model whose steps name any attribute of ``torch``,
+``torch.Tensor``, ``torch.nn.functional``, ``operator``, ``math``, ``builtins`` and ``numpy`` (half
+of them from the replay's own vocabulary, so that many steps run), with arguments drawn from
+constants (numbers, text, paths, tensors, the model's own layers, nested sequences) and from earlier
+steps. Each is rebuilt and replayed, as the checker does, while an audit hook records every file
+opened for writing, socket, subprocess, fork, ``exec``, ``compile`` and import: none may happen. A
+replay may fail (that is what a refusal or a shape error does) with an ``Exception``, never with
+anything else. ``make test`` runs a time-boxed share (``FUZZ_SECONDS``, default 20); ``make
+test-long`` runs ``FUZZ_EXAMPLES`` (default 10,000). Each writes what it ran to
+``build/fuzz/replay-{share,long}.json``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import json
+import math
+import operator
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hostile_handovers import honest, items, keywords, node
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grading.checker import rebuild
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NAMESPACES = {
+    "torch": torch,
+    "torch.nn.functional": torch.nn.functional,
+    "operator": operator,
+    "math": math,
+    "builtins": builtins,
+    "numpy": np,
+}
+EVERY_FUNCTION = sorted(f"{prefix}.{name}" for prefix, namespace in NAMESPACES.items() for name in dir(namespace))
+EVERY_METHOD = sorted({*dir(torch.Tensor), *(name for namespace in NAMESPACES.values() for name in dir(namespace))})
+TEXT = ["numpy", "tofile", "shape", "dtype", "__class__", "__globals__", "/tmp/fuzz-escape.pth", "ij,jk->ik", "mean"]
+WATCHED = ("socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.kill")
+_recording: list | None = None  # the events seen while a replay runs; None between replays
+
+
+def _record(event: str, args: tuple) -> None:
+    if _recording is None:
+        return
+    if event == "open":
+        mode, flags = (*args, None, 0)[1:3]
+        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        )
+        if writes:
+            _recording.append(f"open for writing: {args[0]!r}")
+    elif event.startswith(WATCHED) or event in ("exec", "compile", "import"):
+        _recording.append(f"{event}: {str(args)[:100]}")
+
+
+@pytest.fixture(scope="module")
+def replay():
+    """``replay(plain)``: rebuild and run a hand-over's model, returning what happened and the events recorded."""
+    sys.addaudithook(_record)  # stays for the session; it records only while a replay runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rebuild.warm_up()  # as the checker does before it judges anything
+        rebuild.rebuild(honest())["model"](torch.randn(3, 2))
+
+    def run(plain: dict) -> tuple[str, list[str]]:
+        global _recording
+        _recording = []
+        try:
+            model = rebuild.rebuild(plain)["model"]
+            with torch.no_grad():
+                model(torch.randn(3, 2))
+            outcome = "ran"
+        except rebuild.MalformedHandover:
+            outcome = "refused"
+        except Exception as error:  # what a wrong but allowed step raises: a shape error, a type error
+            outcome = type(error).__name__
+        finally:
+            events, _recording = _recording, None
+        return outcome, events
+
+    return run
+
+
+def constants(layers: list[dict], hostile: bool) -> st.SearchStrategy:
+    """Constant arguments: small numbers, sequences, slices, sizes; ``hostile``: huge numbers, text and layers too."""
+    plain = [
+        st.integers(min_value=-3, max_value=3),
+        st.floats(allow_nan=True, allow_infinity=True, width=32),
+        st.booleans(),
+        st.none(),
+        st.builds(lambda n: items(*range(n)), st.integers(0, 4)),
+        st.builds(lambda a, b: {"kind": "slice", "items": [a, b, None]}, st.integers(-2, 2), st.integers(-2, 2)),
+        st.builds(lambda n: {"kind": "size", "items": [n, 2]}, st.integers(0, 5)),
+        st.just({"kind": "dtype", "name": "float64"}),
+        st.just({"kind": "ellipsis"}),
+    ]
+    hostile_only = [st.sampled_from([10**9, 2**40, -(2**70), 1024, 64]), st.sampled_from(TEXT), st.sampled_from(layers)]
+    return st.one_of(*plain, *(hostile_only if hostile else ()))
+
+
+@st.composite
+def forward_passes(draw) -> dict:
+    """The plain data of a ``TwoLayers`` whose forward pass is drawn: steps between its input and its output.
+
+    Half the passes are hostile: their steps may name anything of the namespaces and take any
+    constant. The others keep to the replay's vocabulary and plain constants, so that their steps
+    run and the checks of what each step gives are exercised too.
+    """
+    hostile = draw(st.booleans())
+    plain = honest()
+    layers = [child for _, child in plain["objects"][0]["children"]]
+    for shape in ((3, 2), (2,), (4, 4)):  # tensors the steps may take as constants
+        plain["objects"].append({"kind": "tensor", "data": torch.randn(shape), "device": "cpu"})
+    tensors = [{"kind": "ref", "id": index} for index in range(len(plain["objects"]) - 3, len(plain["objects"]))]
+    functions = sorted(rebuild.FUNCTIONS) + (EVERY_FUNCTION if hostile else [])
+    methods = sorted(rebuild.TENSOR_METHODS) + (EVERY_METHOD if hostile else [])
+    attributes = ["layer_1", "layer_2", "layer_1.weight", "layer_2.bias"] + (["", "training", "x.y"] if hostile else [])
+    keyword_arguments = [{}, {}, {"dim": 1}, {"keepdim": True}, {"p": 2}]
+    keyword_arguments += [{"out": node(0)}, {"inplace": True}] if hostile else []
+    steps = [{"op": "placeholder", "target": "x", "args": items(), "kwargs": keywords()}]
+    for index in range(1, draw(st.integers(1, 8)) + 1):
+        op = draw(
+            st.sampled_from(["call_function"] * 5 + ["call_method"] * 4 + ["get_attr", "call_module", "constant"])
+        )
+        if op == "call_function":
+            target = draw(st.sampled_from(functions))
+        elif op == "call_method":
+            target = draw(st.sampled_from(methods))
+        else:
+            target = draw(st.sampled_from(attributes))
+        argument = st.one_of(
+            st.builds(node, st.integers(0, index - 1)),
+            st.builds(node, st.integers(0, index - 1)),
+            st.sampled_from(tensors),
+            constants(layers, hostile),
+        )
+        arguments = draw(st.lists(argument, max_size=3))
+        if op == "constant":
+            arguments = arguments[:1] or [draw(st.sampled_from(tensors))]
+        extra = draw(st.sampled_from(keyword_arguments))
+        steps.append({"op": op, "target": target, "args": items(*arguments), "kwargs": keywords(**extra)})
+    steps.append({"op": "output", "target": "output", "args": items(node(len(steps) - 1)), "kwargs": keywords()})
+    plain["objects"][0]["graph"] = steps
+    return plain
+
+
+def fuzz(replay, examples: int, seconds: float | None, report: str) -> None:
+    """Replay ``examples`` drawn forward passes, or as many as fit in ``seconds``; fail on any event recorded."""
+    outcomes: collections.Counter = collections.Counter()
+    start = time.monotonic()
+
+    def batch(size: int) -> None:
+        @settings(
+            max_examples=size,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        )
+        @given(forward_passes())
+        def replay_one(plain):
+            outcome, seen = replay(plain)
+            outcomes[outcome] += 1
+            assert not seen, (seen, plain["objects"][0]["graph"])
+
+        replay_one()
+
+    try:
+        if seconds is None:
+            batch(examples)
+        else:
+            while time.monotonic() - start < seconds:
+                batch(100)
+    finally:
+        folder = REPO_ROOT / "build" / "fuzz"
+        folder.mkdir(parents=True, exist_ok=True)
+        summary = {
+            "replayed": sum(outcomes.values()),
+            "seconds": round(time.monotonic() - start, 1),
+            "outcomes": dict(outcomes.most_common()),
+        }
+        (folder / f"replay-{report}.json").write_text(json.dumps(summary, indent=1) + "\n")
+        print(f"\nfuzzed the replay: {json.dumps(summary)}")
+    assert sum(outcomes.values()) >= min(examples, 100)
+
+
+def test_no_drawn_forward_pass_writes_connects_starts_or_loads_anything(replay):
+    fuzz(replay, examples=0, seconds=float(os.environ.get("FUZZ_SECONDS", 20)), report="share")
+
+
+@pytest.mark.long
+def test_ten_thousand_drawn_forward_passes_write_connect_start_or_load_nothing(replay):
+    examples = int(os.environ.get("FUZZ_EXAMPLES", 10_000))
+    fuzz(replay, examples=examples, seconds=None, report="long")
+
+
+def test_an_honest_forward_pass_replays_with_no_event(replay):
+    assert replay(honest()) == ("ran", [])
