@@ -249,6 +249,8 @@ def grade_submission(
     folder = Path(tempfile.mkdtemp(prefix="grading-"))
     group = cgroups.Group.create(layout, f"{os.getpid()}-{submission.slug}", settings.caps) if layout else None
     events: dict[str, int] = {}
+    # the checker starts now, in a sandbox of its own, so that its imports run while the kernel does
+    checker = judge.Checker(mode, settings.limits, folder / "checker.log")
     try:
         for part in ("work", "home", "tmp"):
             (folder / part).mkdir()
@@ -258,27 +260,26 @@ def grade_submission(
         job = _job(notebook, checks, places, folder / "work", settings)
         job["pids_events"] = str(group.pids_folder / "pids.events") if group else None
         result = _run_sandboxed(job, folder, group.command(command) if group else command, settings, run)
+        result |= verdicts(checker, result.get("handovers", {}), checks, settings)
     except _Stopped:
         return None
     except _RunFailed as failed:
         return outcome(failed.status, notes=[failed.note] if failed.note else [], grader_error=failed.grader_error)
     finally:
+        checker.close()
         if group is not None:
             events = group.events()
             group.release()
         shutil.rmtree(folder, ignore_errors=True)
-    result |= verdicts(result.get("handovers", {}), checks, settings)
     results, place_notes = graded_results(notebook, checks, places, result)
     notes = run_notes(result, settings.cell_timeout, settings.timeout) + _cap_notes(events, settings.caps) + place_notes
     errors = cell_errors(notebook, checks, result.get("errors", []))
     return outcome(status_of(result), results, notes, errors, tampering=result.get("tampering", []))
 
 
-def verdicts(handovers: dict, checks: Checks, settings: Settings) -> dict[str, dict[str, dict]]:
+def verdicts(checker: judge.Checker, handovers: dict, checks: Checks, settings: Settings) -> dict[str, dict[str, dict]]:
     """The checker's results on what the kernel handed over, with the names a later cell assigned again."""
-    judged = judge.judge_submission(
-        checks.code, handovers, settings.check_timeout, settings.limits.memory_bytes, settings.handover_limit
-    )
+    judged = checker.judge(checks.code, handovers, settings.check_timeout, settings.handover_limit)
     for name, handed in handovers.get("at_end", {}).items():
         if name in judged["at_end"]:
             judged["at_end"][name]["reassigned"] = handed.get("reassigned", [])
@@ -354,7 +355,6 @@ def grade_submissions(
 
     if not shared:
         write_class_files(in_order(), checks, out)
-    judge.start()  # the checker's fork server imports its libraries while the first kernel runs
     # what a submission must not read: the masters (they hold the solutions) and the other submissions
     hide = sandbox.folders_to_hide(
         [checks.master.parent, *(submission.path.parent for submission in submissions)],

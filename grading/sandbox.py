@@ -189,6 +189,50 @@ def _bwrap_args(folder: Path, cwd: Path, limits: Limits, hide: Sequence[Path] = 
     ]  # fmt: skip
 
 
+SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # links into /usr, or folders of their own
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/fonts")
+
+
+def checker_command(argv: list[str], readable: Sequence[Path], mode: str, limits: Limits) -> list[str]:
+    """Wrap ``argv`` (the checker) so that it sees only the system's programs, Python, ``readable`` and a private /tmp.
+
+    Unlike a submission's sandbox, which shows the whole system read-only minus what it hides, the
+    checker's starts empty and shows only what judging needs, so that no master, submission, grade
+    or home folder is there to read. It has no network, no capabilities but the two it needs to
+    become ``nobody`` when started as root (it drops them itself: ``grading/checker/walls.py``),
+    and its own process, IPC and host-name namespaces. Without bubblewrap, ``argv`` runs as it is,
+    behind the checker's own walls only.
+    """
+    if mode != "bwrap":
+        return list(argv)
+    root = os.geteuid() == 0
+    shown = sorted(
+        {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), *(Path(p).resolve() for p in readable)}
+    )
+    shown = [path for path in shown if Path("/usr") not in (path, *path.parents)]
+    folders = sorted({parent for path in shown for parent in path.parents if parent != Path("/")})
+    arguments = ["bwrap", "--ro-bind", "/usr", "/usr"]
+    for link in SYSTEM_LINKS:
+        if os.path.islink(link):
+            arguments += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            arguments += ["--ro-bind", link, link]
+    for system_file in SYSTEM_FILES:
+        arguments += ["--ro-bind-try", system_file, system_file]
+    arguments += ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    for folder in folders:  # bubblewrap would make them readable by root alone
+        arguments += ["--perms", "0755", "--dir", str(folder)]
+    for path in shown:
+        arguments += ["--ro-bind", str(path), str(path)]
+    arguments += ["--dev", "/dev", "--proc", "/proc"]
+    arguments += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if root:  # no user namespace: the checker becomes the real `nobody`, whom the kernel's limits on a user bind
+        arguments += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        arguments += ["--unshare-user", "--cap-drop", "ALL"]
+    return [*arguments, "--die-with-parent", "--new-session", "--chdir", "/tmp", "--", *argv]
+
+
 def command(
     argv: list[str], folder: Path, cwd: Path, mode: str, limits: Limits, hide: Sequence[Path] = ()
 ) -> list[str]:

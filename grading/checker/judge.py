@@ -1,115 +1,42 @@
-"""The checker: every verdict on a submission, in a fresh process in which no student code has run.
+"""The checker: every verdict on a submission, in a sandbox of its own in which no student code has run.
 
-``judge_submission`` asks the checker's fork server (``grading/checker/server.py``) for a process
-of its own for one submission. The server has imported the checks' libraries once, and forks a
-child per submission, so that each starts in milliseconds with nothing of any submission's in it.
-That child imports no module of the submission's and reads only what its kernel handed over:
-base64 text, decoded into bytes and loaded with ``torch.load(..., weights_only=True)``
-(``grading/checker/rebuild.py``). It executes the harness and check cells of the course's master,
-rebuilds each exercise's values, runs its check under a time limit of its own, and sends the
-results back as JSON. It starts after the submission's kernel is gone, so the kernel can neither
-signal it, trace it, nor write its memory or its files.
+``Checker`` starts one submission's checker process (``grading/checker/server.py``) as the
+submission's kernel starts, so that its imports run meanwhile, inside a sandbox of its own
+(``grading.sandbox.checker_command``): bubblewrap with only Python, its packages and the grader's
+code to read, a private ``/tmp`` to write, no network and no capabilities, as ``nobody`` when the
+grader is root. It reads only what its kernel handed over: base64 text, decoded into bytes and
+loaded with ``torch.load(..., weights_only=True)`` (``grading/checker/rebuild.py``). It executes
+the harness and check cells of the course's master, judges each hand-over in a child process of
+its own with a hard time limit, and sends the results back as JSON. It is sent its job after the
+submission's kernel is gone, so the kernel can neither signal it, trace it, nor write its memory.
 """
 
 from __future__ import annotations
 
-import atexit
 import base64
 import binascii
 import contextlib
 import json
 import os
-import resource
+import select
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from grading import sandbox
+from grading.checker import walls
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+CHECKER_READS = (REPO_ROOT / "grading",)  # all of the repository a checker may read
 STAGES = ("where_it_stands", "at_end")
-SERVER_START_S = 300.0  # how long the fork server may take to import its libraries, on a slow and busy machine
+START_S = 300.0  # how long a checker may take to import its libraries, on a slow and busy machine
+RESULTS_LIMIT = 64 * 2**20  # bytes of a checker's results
 _SLACK_S = 20.0  # seconds a checker may take beyond its checks' own limits (forking, rebuilding, replying)
-_server: dict[str, Any] = {}
-_server_lock = threading.Lock()
-
-
-def start() -> None:
-    """Launch the fork server now, so that its imports run while the first submission's kernel does."""
-    with _server_lock:
-        if _server.get("process") is not None and _server["process"].poll() is None:
-            return
-        folder = tempfile.mkdtemp(prefix="grading-checker-")  # 0700: only this user may connect
-        address = str(Path(folder) / "socket")
-        bootstrap = (
-            f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); "
-            f"from grading.checker import server; server.main({address!r})"
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap],
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env={**os.environ, "TMPDIR": folder},  # what torch caches there goes when the server does
-        )
-        _server.update(process=process, address=address, folder=folder)
-        atexit.register(stop)
-
-
-def stop() -> None:
-    """Stop the fork server (and with it any checker still running)."""
-    with _server_lock:
-        process = _server.pop("process", None)
-        if process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        folder = _server.pop("folder", None)
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _connect() -> socket.socket:
-    start()
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            client.connect(_server["address"])
-            return client
-        except (FileNotFoundError, ConnectionRefusedError):
-            client.close()
-            if _server["process"].poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the checker's fork server did not start") from None
-            time.sleep(0.05)
-
-
-def send_message(connection: socket.socket, payload: bytes) -> None:
-    connection.sendall(struct.pack("!Q", len(payload)) + payload)
-
-
-def receive_message(connection: socket.socket, limit: int) -> bytes:
-    """One length-prefixed message, refused when longer than ``limit`` bytes."""
-    (length,) = struct.unpack("!Q", _receive_exactly(connection, 8))
-    if length > limit:
-        raise ValueError(f"a message of {length} bytes is over the limit of {limit}")
-    return _receive_exactly(connection, length)
-
-
-def _receive_exactly(connection: socket.socket, count: int) -> bytes:
-    chunks, left = [], count
-    while left:
-        chunk = connection.recv(min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("the connection closed early")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 class _CheckTimeout(BaseException):  # not an Exception: a check's own `except Exception` must not swallow it
@@ -120,8 +47,17 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise _CheckTimeout
 
 
-def _failed(part: str, message: str, hint: str = "") -> dict[str, Any]:
+def failed(part: str, message: str, hint: str = "") -> dict[str, Any]:
     return {"passed": False, "part": part, "message": message, "hint": hint}
+
+
+def result_of(raw: object, hint: str) -> dict[str, Any]:
+    """A judged result as the grader keeps it: four fields of bounded text and a boolean, whatever ``raw`` was."""
+    if not isinstance(raw, dict):
+        return failed("the checker", "judging this exercise gave no result", hint)
+    return {key: str(raw.get(key, ""))[:2000] for key in ("part", "message", "hint")} | {
+        "passed": raw.get("passed") is True
+    }
 
 
 def _decoded(handed: object, limit: int) -> bytes | str:
@@ -139,66 +75,142 @@ def _decoded(handed: object, limit: int) -> bytes | str:
         return "the hand-over is not base64 text"
 
 
-def _judge(namespace: dict, name: str, handed: object, check_timeout: float, limit: int) -> dict[str, Any]:
+def judged(namespace: dict, name: str, handed: object, check_timeout: float, limit: int) -> dict[str, Any]:
+    """Exercise ``name``'s result on ``handed``, by the master's checks in ``namespace``, within its time limit."""
+    signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, check_timeout)
+    hint = namespace["EXERCISES"][name]["hint"]
     try:
         result = namespace["judge"](name, _decoded(handed, limit))
     except _CheckTimeout:
-        hint = namespace["EXERCISES"][name]["hint"]
-        return _failed("time limit", f"the check ran longer than {check_timeout:g} s and was stopped", hint)
+        return failed("time limit", f"the check ran longer than {check_timeout:g} s and was stopped", hint)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    return {key: str(result.get(key, ""))[:2000] for key in ("part", "message", "hint")} | {
-        "passed": result.get("passed") is True
-    }
+    return result_of(result, hint)
 
 
-def judge_job(job: dict) -> dict[str, dict[str, dict]]:
-    """What a checker process does: judge every hand-over of ``job`` with the master's checks."""
-    resource.setrlimit(resource.RLIMIT_AS, (job["memory_bytes"], job["memory_bytes"]))
-    signal.signal(signal.SIGALRM, _on_alarm)
-    namespace: dict[str, Any] = {"__name__": "__course_checks__"}
-    exec(compile(job["checks_code"], "<course checks>", "exec"), namespace)
+def _environment(private: Path) -> dict[str, str]:
+    """The checker's environment: nothing of the grader's but the locale; its folders in its private one."""
     return {
-        stage: {
-            name: _judge(namespace, name, handed, job["check_timeout"], job["limit"])
-            for name, handed in job["handovers"].get(stage, {}).items()
-            if name in namespace["EXERCISES"]
-        }
-        for stage in STAGES
+        "PATH": "/usr/bin:/bin",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "HOME": str(private),
+        "TMPDIR": str(private),
+        "MPLCONFIGDIR": str(private / "matplotlib"),
+        "XDG_CACHE_HOME": str(private / "cache"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "JOBLIB_MULTIPROCESSING": "0",  # joblib would look for shared memory, which the checker has none of
     }
+
+
+class Checker:
+    """One submission's checker: a sandboxed process started now, sent its job once the kernel is gone."""
+
+    def __init__(self, mode: str, limits: sandbox.Limits, log: Path, *, audit_hook: bool = True) -> None:
+        """Start the checker; ``audit_hook=False`` is for tests alone, to prove that the sandbox holds without it."""
+        self.folder = Path(tempfile.mkdtemp(prefix="grading-checker-"))  # without bubblewrap, its private folder
+        private = Path("/tmp") if mode == "bwrap" else self.folder
+        if mode != "bwrap" and os.geteuid() == 0:
+            os.chown(self.folder, walls.NOBODY, walls.NOBODY)  # the checker drops to nobody and writes here
+        bootstrap = (
+            f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); "
+            f"from grading.checker import server; server.main(audit_hook={audit_hook!r})"
+        )
+        argv = [sys.executable, "-I", "-c", bootstrap]
+        self.memory_bytes = limits.memory_bytes
+        self.started = time.monotonic()
+        with open(log, "wb") as errors:
+            self.process = subprocess.Popen(
+                sandbox.checker_command(argv, CHECKER_READS, mode, limits),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=_environment(private),
+                cwd=self.folder,
+                start_new_session=True,
+            )
+        self.log = log
+
+    def judge(self, checks_code: str, handovers: dict, check_timeout: float, limit: int) -> dict[str, dict[str, dict]]:
+        """``{stage: {exercise: result}}`` for ``handovers``; an exercise it did not answer fails, saying why."""
+        job = {
+            "checks_code": checks_code,
+            "handovers": handovers,
+            "check_timeout": check_timeout,
+            "memory_bytes": self.memory_bytes,
+            "limit": limit,
+        }
+        count = sum(len(by_name) for by_name in handovers.values())
+        deadline = self.started + START_S + (check_timeout + _SLACK_S) * count + _SLACK_S
+        try:
+            payload = json.dumps(job).encode()
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdin.write(len(payload).to_bytes(8, "big") + payload)
+            self.process.stdin.close()
+            raw = _read_results(self.process.stdout.fileno(), deadline)
+            results = json.loads(raw)
+            return {
+                stage: {name: result_of(results.get(stage, {}).get(name), "") for name in handovers.get(stage, {})}
+                for stage in STAGES
+            }
+        except TimeoutError:
+            why = "the checker ran out of time"
+        except (EOFError, OSError, ValueError) as error:
+            tail = self.log.read_text(errors="replace").strip().splitlines()[-1:] if self.log.exists() else []
+            why = f"the checker stopped ({type(error).__name__}{': ' + tail[0][:200] if tail else ''})"
+        finally:
+            self.close()
+        failure = failed("the checker", f"{why}, so this exercise could not be judged")
+        return {stage: {name: failure for name in handovers.get(stage, {})} for stage in STAGES}
+
+    def close(self) -> None:
+        """Kill the checker and everything in its sandbox, and remove its folder."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _read_results(fd: int, deadline: float) -> bytes:
+    """The checker's one length-prefixed message on ``fd``, within ``deadline`` and ``RESULTS_LIMIT``."""
+    received = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        received += chunk
+        if len(received) > RESULTS_LIMIT + 8:
+            raise ValueError("the checker's results are over their limit")
+    if len(received) < 8 or int.from_bytes(received[:8], "big") != len(received) - 8:
+        raise EOFError("the checker's results ended early")
+    return received[8:]
 
 
 def judge_submission(
-    checks_code: str, handovers: dict, check_timeout: float, memory_bytes: int, limit: int
+    checks_code: str,
+    handovers: dict,
+    check_timeout: float,
+    memory_bytes: int,
+    limit: int,
+    mode: str = "auto",
+    audit_hook: bool = True,
 ) -> dict[str, dict[str, dict]]:
-    """``{stage: {exercise: result}}`` for the hand-overs of one submission, judged in a process of their own.
+    """``{stage: {exercise: result}}`` for the hand-overs of one submission, judged by a checker of their own.
 
     ``handovers`` is ``{stage: {exercise: {"data": base64} or {"error": text}}}``, as the driver
     collected it. A checker that fails or runs out of time fails every exercise it had not answered.
     """
-    job = {
-        "checks_code": checks_code,
-        "handovers": handovers,
-        "check_timeout": check_timeout,
-        "memory_bytes": memory_bytes,
-        "limit": limit,
-    }
-    count = sum(len(by_name) for by_name in handovers.values())
-    pid = None
-    try:
-        with _connect() as connection:
-            connection.settimeout(check_timeout * count + _SLACK_S)
-            pid = int(receive_message(connection, 32))
-            send_message(connection, json.dumps(job).encode())
-            return json.loads(receive_message(connection, 64 * 2**20))
-    except TimeoutError:
-        why = "the checker ran out of time"
-    except (EOFError, OSError, ValueError) as error:
-        why = f"the checker stopped ({type(error).__name__})"
-    finally:
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-    failure = _failed("the checker", f"{why}, so this exercise could not be judged")
-    return {stage: {name: failure for name in handovers.get(stage, {})} for stage in STAGES}
+    with tempfile.TemporaryDirectory(prefix="grading-checker-log-") as folder:
+        limits = sandbox.Limits(memory_bytes=memory_bytes)
+        checker = Checker(sandbox.resolve_mode(mode), limits, Path(folder) / "checker.log", audit_hook=audit_hook)
+        return checker.judge(checks_code, handovers, check_timeout, limit)

@@ -1,87 +1,199 @@
-"""The checker's fork server: imports what the checks need once, then forks a fresh checker per submission.
+"""The checker process: imports what the checks need, then judges one submission's hand-overs, each apart.
 
-Started by ``grading.checker.judge.start`` with the repository on ``sys.path`` and nothing else,
-never by hand; it listens on a Unix socket in a folder only this user can open. For each
-connection it forks a child, which sends its PID (so that the grader can kill it when its time
-is up), reads one job, judges it (``judge.judge_job``) and sends the results. The server itself
-only accepts and forks: it runs no check, and so no torch operation starts its thread pools
-before a fork.
+Started by ``grading.checker.judge.Checker`` inside its sandbox (``grading.sandbox.checker_command``),
+never by hand, as soon as the submission's kernel starts, so that its imports run meanwhile. It
+reads one job on stdin (the master's checks and the hand-overs, written by the grader once the
+kernel is gone) and writes the results on stdout, each a length-prefixed JSON message.
+
+Before it reads the job it puts its walls up (``walls``): it becomes ``nobody`` when started as
+root, may gain no privileges, and adds an audit hook. Then each hand-over is judged in a child of
+its own, forked for it, which closes every file but the pipe its result goes back on, may start
+no process or thread, adds a stricter audit hook, and is killed when it runs past its time. So an
+exercise that hangs, crashes or breaks a wall fails alone, and cannot touch another's verdict.
 """
+
+from __future__ import annotations
 
 import json
 import os
+import select
 import signal
-import socket
-import sys
+import time
 import traceback
+import warnings
+from pathlib import Path
+from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # the checker has no screen; set before any check imports pyplot
 
 import sklearn.datasets  # noqa: E402, F401  (the checks' data; imported once, here)
 import sklearn.model_selection  # noqa: E402, F401
-import torch  # noqa: E402, F401
+import torch  # noqa: E402
 import torch.utils.data  # noqa: E402, F401
 
-from grading.checker import judge, rebuild  # noqa: E402, F401
-from grading.sandbox import die_with_parent  # noqa: E402
+from grading.checker import judge, rebuild, walls  # noqa: E402
+from grading.kernel import handover  # noqa: E402
+from grading.sandbox import die_with_parent, hide_from_children  # noqa: E402
 
-JOB_LIMIT = 4 * 2**30  # bytes of one job: a class's largest hand-overs, base64, with the check code
+JOB_LIMIT = 4 * 2**30  # bytes of one job: a submission's largest hand-overs, base64, with the check code
+RESULT_LIMIT = 2**20  # bytes of one exercise's result, as a judging child sends it back
+JUDGE_SLACK_S = 10.0  # seconds a judging child may take beyond its check's limit (loading and rebuilding)
 
 
 def warm_up() -> None:
-    """Pay once, here, what every checker would pay on first use: torch's kernels and optimizers, matplotlib's fonts.
+    """Pay once, here, what every judging child would pay on first use: torch's kernels, optimizers, figures.
 
-    Torch runs on one thread in the checkers, so that no thread pool exists when the server forks
-    (a pool does not survive a fork); the checks' models are small enough for one.
+    Torch runs on one thread, so that no thread pool exists when a judging child is forked (a
+    pool does not survive a fork, and a child may start no thread); the checks' models are small.
     """
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     layers = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten())
     with torch.inference_mode():
-        torch.nn.functional.linear(layers(torch.zeros(2, 1, 8, 8)), torch.zeros(3, 18)).argmax(dim=1)
-    torch.optim.SGD(layers.parameters(), lr=0.1)  # its first construction imports torch._dynamo: 3 s
+        logits = torch.nn.functional.linear(layers(torch.zeros(2, 1, 8, 8)), torch.zeros(3, 18))
+        torch.nn.functional.cross_entropy(logits, torch.zeros(2, dtype=torch.long)).item()
+        torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], torch.zeros(2)).item()
     from matplotlib.figure import Figure
 
     figure = Figure()
     axes = figure.add_subplot()
     axes.contourf([[0.0, 1.0], [1.0, 0.0]])
     axes.scatter([0.0], [1.0])
+    axes.plot([0.0, 1.0], [1.0, 0.0])
+    axes.imshow([[0.0, 1.0]], cmap="gray")
     axes.set_title("warm-up")
     figure.canvas.draw()
+    # one hand-over of every kind, loaded and rebuilt: what loading imports on first use, it imports here
+    answers = {
+        "model": layers,
+        "optimizer": torch.optim.SGD(layers.parameters(), lr=0.1),  # its first construction imports torch._dynamo
+        "adam": torch.optim.Adam(layers.parameters(), lr=0.1),
+        "figure": figure,
+        "loader": torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(4, 1), torch.zeros(4)), 2),
+        "values": [np.zeros(2), np.float32(1.0), torch.Size([1]), torch.float16, range(2), {"a": (1, None)}],
+    }
+    rebuilt = rebuild.rebuild(rebuild.load_handover(handover.hand_over_bytes(answers, list(answers))))
+    with torch.inference_mode():
+        rebuilt["model"](torch.zeros(1, 1, 8, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rebuild.warm_up()
 
 
-def _serve(connection: socket.socket) -> None:
-    """In the forked child: one submission's job in, its results out."""
-    try:
-        judge.send_message(connection, str(os.getpid()).encode())
-        job = json.loads(judge.receive_message(connection, JOB_LIMIT))
-        judge.send_message(connection, json.dumps(judge.judge_job(job)).encode())
-    finally:
-        connection.close()
+def read_message(fd: int, limit: int) -> bytes:
+    """One length-prefixed message from ``fd``, refused when longer than ``limit`` bytes."""
+    header = _read_exactly(fd, 8)
+    length = int.from_bytes(header, "big")
+    if length > limit:
+        raise ValueError(f"a message of {length} bytes is over the limit of {limit}")
+    return _read_exactly(fd, length)
 
 
-def main(address: str) -> None:
-    die_with_parent()  # a grader killed outright takes its checkers with it
-    warm_up()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(address)
-    listener.listen(16)
-    while True:
-        connection, _ = listener.accept()
-        if os.fork() == 0:
-            listener.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            try:
-                _serve(connection)
-            except BaseException:  # a child must never return into the server's loop
-                traceback.print_exc()
-                os._exit(1)
+def _read_exactly(fd: int, count: int) -> bytes:
+    chunks, left = [], count
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the message ended early")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_message(fd: int, payload: bytes) -> None:
+    data = len(payload).to_bytes(8, "big") + payload
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _become_judge(result_fd: int, job: dict) -> None:
+    """In a forked child: keep only the result pipe, then put up the judging process's walls."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for standard in (0, 1, 2):  # the checker's stdout carries the results: a child must not write there
+        os.dup2(devnull, standard)
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + 1, 1 << 16)
+    walls.limit_judge(job["memory_bytes"], int(job["check_timeout"] + JUDGE_SLACK_S))
+    if job["audit_hook"]:
+        walls.guard(Path(os.environ.get("TMPDIR", "/tmp")), judge.CHECKER_READS, judging=True)
+
+
+def _judged_apart(namespace: dict, name: str, handed: object, job: dict) -> dict[str, Any]:
+    """Exercise ``name``'s result on ``handed``, judged in a child process of its own with a hard time limit."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: judge, send the result, and leave without running anything of the parent's
+        try:
+            os.close(read_end)
+            _become_judge(write_end, job)
+            payload = json.dumps(judge.judged(namespace, name, handed, job["check_timeout"], job["limit"]))
+        except BaseException as error:  # noqa: BLE001  (a child reports every failure as this exercise's)
+            why = f"judging this exercise stopped ({type(error).__name__}: {str(error)[:300]})"
+            payload = json.dumps(judge.failed("the checker", why))
+        try:
+            write_message(write_end, payload.encode()[:RESULT_LIMIT])
+        finally:
             os._exit(0)
-        connection.close()
+    os.close(write_end)
+    deadline = time.monotonic() + job["check_timeout"] + JUDGE_SLACK_S
+    received = b""
+    try:
+        while len(received) < RESULT_LIMIT + 8:
+            if not select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                break  # out of time
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        os.close(read_end)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    length = int.from_bytes(received[:8], "big")
+    if len(received) < 8 or len(received) != length + 8:
+        why = "ran past its time limit" if time.monotonic() >= deadline else "stopped without a result"
+        return judge.failed("the checker", f"judging this exercise {why}, so it could not be judged")
+    return judge.result_of(json.loads(received[8:]), namespace["EXERCISES"][name]["hint"])
+
+
+def judge_job(job: dict) -> dict[str, dict[str, dict]]:
+    """``{stage: {exercise: result}}``: every hand-over of ``job`` judged apart, with the master's checks."""
+    namespace: dict[str, Any] = {"__name__": "__course_checks__"}
+    exec(compile(job["checks_code"], "<course checks>", "exec"), namespace)
+    return {
+        stage: {
+            name: _judged_apart(namespace, name, handed, job)
+            for name, handed in job["handovers"].get(stage, {}).items()
+            if name in namespace["EXERCISES"]
+        }
+        for stage in judge.STAGES
+    }
+
+
+def main(audit_hook: bool = True) -> None:
+    """Judge the job on stdin; ``audit_hook=False`` only where a test proves that the sandbox holds without it."""
+    die_with_parent()  # a grader killed outright takes its checker with it
+    warm_up()
+    walls.drop_privileges()
+    walls.no_new_privileges()
+    hide_from_children()  # no process of this user may trace this one or read its memory
+    private = Path(os.environ.get("TMPDIR", "/tmp"))
+    if audit_hook:
+        walls.guard(private, judge.CHECKER_READS)
+    try:
+        job = json.loads(read_message(0, JOB_LIMIT)) | {"audit_hook": audit_hook}
+        results = judge_job(job)
+    except Exception:  # the grader sees why in the checker's log, and fails what was not judged
+        traceback.print_exc()
+        raise SystemExit(1) from None
+    write_message(1, json.dumps(results).encode())
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()
