@@ -206,10 +206,10 @@ def checker_command(argv: list[str], readable: Sequence[Path], mode: str, limits
     if mode != "bwrap":
         return list(argv)
     root = os.geteuid() == 0
-    shown = sorted(
-        {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), *(Path(p).resolve() for p in readable)}
-    )
-    shown = [path for path in shown if Path("/usr") not in (path, *path.parents)]
+    python = (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent)
+    # each as the checker names it (a virtual environment may be a link) and as it is on disk
+    shown = sorted({path for given in (*python, *map(Path, readable)) for path in (given.absolute(), given.resolve())})
+    shown = [path for path in shown if not any(other in path.parents for other in (Path("/usr"), *shown))]
     folders = sorted({parent for path in shown for parent in path.parents if parent != Path("/")})
     arguments = ["bwrap", "--ro-bind", "/usr", "/usr"]
     for link in SYSTEM_LINKS:
