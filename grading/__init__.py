@@ -6,26 +6,27 @@ Run: ``python -m grading grade assignment_06 SUBMISSION... --out DIR [--jobs N] 
 
 How a submission is graded:
 
-1. The checks come from the course's master notebook (``solutions/...py``): its cell
-   tagged ``harness`` and its cells tagged ``check``. A submission's own copies of
-   those cells are run like any other cell but never trusted (``checks``).
-2. The submission is copied into a fresh temporary folder with ``helper_functions.py``
-   and executed there, in a fresh kernel, inside bubblewrap when it is available, with
-   memory, CPU and file-size limits (``sandbox``). Errors are allowed; a cell that runs
-   too long is interrupted; a cell that kills or hangs the kernel is skipped on a rerun
-   (``submission_run``).
-3. Each exercise's check runs where the exercise stands (``places``): right after its
-   cells, in a cell of the grader's own, on a snapshot of the submission's variables,
-   and prints its result tagged with a nonce drawn just before that cell. Only those
-   lines are read. A last pass after the final cell says which names later cells
-   changed (``results``).
+1. The checks come from the course's master notebook (``solutions/...py``): its cells
+   tagged ``check``, written with ``self_check.py``. A submission's own self-check is run
+   like any other cell but never trusted (``checks``).
+2. The submission is copied into a fresh temporary folder with ``helper_functions.py``,
+   ``self_check.py`` and the students' module of checks, and executed there, in a fresh kernel,
+   inside bubblewrap when it is available, with memory, CPU and file-size limits (``sandbox``).
+   Errors are allowed; a cell that runs too long is interrupted; a cell that kills or hangs the
+   kernel is skipped on a rerun (``submission_run``).
+3. Where each exercise stands (``places``), a cell of the grader's has the kernel hand that
+   exercise's answers over as plain data (``kernel``). Once the kernel is gone, the checker, a
+   process in a sandbox of its own, rebuilds them and judges them with the master's checks
+   (``checker``). A last hand-over after the final cell says which names later cells changed
+   (``results``).
 4. ``grades.csv``, per-submission JSON and Markdown feedback and a Gradescope
    ``results.json`` are written to DIR (``reports``).
 
 Modules: ``cli`` (the command line), ``submissions`` (finding and reading notebooks),
-``checks`` (the master's checks and the grader's cell), ``places``, ``batch`` (one
-submission's sandboxed run, and many in parallel), ``submission_run`` (what runs inside
-the sandbox), ``sandbox``, ``results``, ``reports`` and ``gradescope``.
+``checks`` (the master's checks), ``places``, ``batch`` (one submission's sandboxed run, and
+many in parallel), ``submission_run`` (what runs inside the sandbox), ``kernel`` (what runs in
+the student's kernel), ``checker`` (what judges), ``sandbox``, ``results``, ``reports`` and
+``gradescope``.
 """
 
 import sys

@@ -1,13 +1,13 @@
 """Grade submissions in parallel, each in its own temporary folder, sandbox and kernel.
 
-Used by ``python -m grading grade`` (see ``grading.cli``). Each submission gets its own
-temporary folder (``work/`` is its working directory, with a copy of the notebook and
-of ``helper_functions.py``; ``home/`` and ``tmp/`` hold what its kernel writes), its own
-sandboxed process (``grading.submission_run``, the driver) and a wall-clock limit. Nothing a
-submission prints is read: only the driver's result line, which carries what the kernel handed
-over for each exercise, as data. Once the kernel is gone, the checker
-(``grading.checker.judge``) judges that data in a process of its own, with the checks taken from
-the course's master.
+Used by ``python -m grading grade`` (see ``grading.cli``). Each submission gets its own temporary
+folder (``work/`` is its working directory, with a copy of the notebook, of ``helper_functions.py``
+and ``self_check.py``, and the students' copy of the checks; ``home/`` and ``tmp/`` hold what its
+kernel writes), its own sandboxed process (``grading.submission_run``, the driver) and a wall-clock
+limit. Nothing a submission prints is read: only the driver's result line, which carries what the
+kernel handed over for each exercise, as data. Once the kernel is gone, the checker
+(``grading.checker.judge``) judges that data in a process of its own, with the checks taken from the
+course's master.
 
 A class is graded so that nothing finished is lost (``grade_submissions``): each outcome is
 stored in ``--out`` as soon as it is known (``store``), a stored outcome whose fingerprint still
@@ -37,13 +37,13 @@ import nbformat
 from grading import cgroups, sandbox, store
 from grading.checker import judge
 from grading.checks import REPO_ROOT, Checks
-from grading.kernel.handover import HANDOVER_LIMIT_BYTES
 from grading.places import Place, exercise_places
 from grading.reports import write_class_files, write_feedback
 from grading.results import CheckResult, Outcome, cell_errors, graded_results, run_notes, status_of
 from grading.sandbox import Limits
 from grading.submission_run import CHECK_CELL_SLACK, RESULT_MARK
 from grading.submissions import NotANotebook, Submission, load_notebook
+from self_check import HANDOVER_LIMIT_BYTES
 
 FINAL_CHECKS_SHARE = 0.25  # at most this share of --timeout is kept for the checks after the last cell
 KILL_GRACE = 30.0  # seconds past --timeout before a run that has not answered is killed
@@ -254,7 +254,11 @@ def grade_submission(
     try:
         for part in ("work", "home", "tmp"):
             (folder / part).mkdir()
-        shutil.copy2(REPO_ROOT / "helper_functions.py", folder / "work" / "helper_functions.py")
+        for course_file in ("helper_functions.py", "self_check.py"):  # what the notebook's setup cell looks for
+            shutil.copy2(REPO_ROOT / course_file, folder / "work" / course_file)
+        students_checks = folder / "work" / checks.students_path  # what the notebook's self-check cell loads
+        students_checks.parent.mkdir(parents=True)
+        students_checks.write_text(checks.students_code, encoding="utf-8")
         nbformat.write(notebook, folder / "work" / f"{submission.path.stem}.ipynb")
         command = sandbox.command(_command(), folder, folder / "work", mode, settings.limits, hide)
         job = _job(notebook, checks, places, folder / "work", settings)
@@ -358,7 +362,8 @@ def grade_submissions(
     # what a submission must not read: the masters (they hold the solutions) and the other submissions
     hide = sandbox.folders_to_hide(
         [checks.master.parent, *(submission.path.parent for submission in submissions)],
-        keep=[REPO_ROOT / "grading", REPO_ROOT / "helper_functions.py", Path(sys.prefix), Path(sys.base_prefix)],
+        keep=[REPO_ROOT / "grading", REPO_ROOT / "helper_functions.py", REPO_ROOT / "self_check.py", Path(sys.prefix)]
+        + [Path(sys.base_prefix)],
     )
 
     def grade(submission: Submission) -> None:

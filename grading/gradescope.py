@@ -80,6 +80,7 @@ def bundle_files(assignment: str, root: Path = REPO_ROOT, masters_dir: Path = MA
     files = {str(path.relative_to(root)): path for path in sorted((root / "grading").rglob("*.py"))}
     files[f"solutions/{master.name}"] = master
     files["helper_functions.py"] = root / "helper_functions.py"
+    files["self_check.py"] = root / "self_check.py"
     return files
 
 

@@ -40,30 +40,35 @@
 # style: colours that colour-blind readers can tell apart, and a short description of every
 # figure for screen readers.
 
-# %%
-# Setup: makes this notebook run in Colab as in the course repo, and sets the course's plot style.
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title Setup: run this cell first. It makes the notebook run in Colab as in the course repository.
 import importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
+COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
+    "helper_functions.py": "def accuracy_fn",
+}
 PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
 missing = [pin for module, pin in PINNED.items() if importlib.util.find_spec(module) is None]
 if missing:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
 
 here = pathlib.Path.cwd()
-course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), None)
-if course_root is None:  # e.g. Colab: fetch the course's helpers once
-    url = f"https://raw.githubusercontent.com/{COURSE_REPO}/main/helper_functions.py"
+course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)
+for name, marker in COURSE_FILES.items():
+    if (course_root / name).is_file():
+        continue
+    url = f"https://raw.githubusercontent.com/{COURSE_REPO}/main/{name}"  # e.g. Colab: fetched once
     try:
         text = urllib.request.urlopen(url, timeout=30).read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:  # offline, an HTTP error, a timeout, not text
         raise RuntimeError(f"Could not download {url}: {error}. Is this runtime online?") from None
-    if "def accuracy_fn" not in text:  # e.g. an HTML error or sign-in page
-        raise RuntimeError(f"{url} sent no helper_functions.py (it began {text[:40]!r}); nothing was saved")
-    compile(text, "helper_functions.py", "exec")  # a cut-off download fails here, before it is saved
-    (here / "helper_functions.py.part").write_text(text, encoding="utf-8")
-    os.replace(here / "helper_functions.py.part", here / "helper_functions.py")
-    course_root = here
+    if marker not in text:  # e.g. an HTML error or sign-in page
+        raise RuntimeError(f"{url} sent no {name} (it began {text[:40]!r}); nothing was saved")
+    compile(text, name, "exec")  # a cut-off download fails here, before it is saved
+    (course_root / name).parent.mkdir(parents=True, exist_ok=True)
+    (course_root / f"{name}.part").write_text(text, encoding="utf-8")
+    os.replace(course_root / f"{name}.part", course_root / name)
 sys.path.insert(0, str(course_root))
 from helper_functions import use_course_style
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from grading.kernel.handover import hand_over
+from self_check import hand_over
 
 
 class TwoLayers(nn.Module):

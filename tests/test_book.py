@@ -15,7 +15,6 @@ from bs4 import BeautifulSoup
 from conftest import NBTEST_DIR, executed_notebook
 
 from tools import build_book
-from tools.colab_setup import SETUP_CELL
 
 # The plots a student would rather look at than read, each found by a line of the cell that draws it.
 PLOTS = {
@@ -148,15 +147,18 @@ def test_previous_and_next_links_chain_through_the_whole_book(book):
     assert chain == [page for page, _ in book_order()]
 
 
-def test_the_setup_cell_is_folded_behind_its_one_line_summary(book):
+def test_every_cell_the_course_wrote_is_folded_behind_its_title_as_in_colab(book):
     out, _ = book
-    summary = SETUP_CELL.splitlines()[0].removeprefix("# ")
-    for page, _ in book_order():
+    for page, master in book_order():
         html = parsed(out / page)
-        (folded,) = html.find_all("details", class_="course-setup")
-        assert folded.summary.get_text() == summary
-        first_code_cell = html.select(".jp-CodeCell")[0]
-        assert first_code_cell.find_parent("details") is folded, page
+        folded = html.find_all("details", class_="course-folded")
+        notebook = nbformat.read(master.with_suffix(".ipynb"), as_version=4)
+        forms = [cell for cell in notebook.cells if cell.metadata.get("cellView") == "form"]
+        assert [details.summary.get_text() for details in folded] == [
+            cell.source.splitlines()[0].removeprefix("# @title ") for cell in forms
+        ], page
+        assert folded[0].summary.get_text().startswith("Setup: run this cell first"), page
+        assert html.select(".jp-CodeCell")[0].find_parent("details") is folded[0], page
 
 
 def test_every_image_has_alternative_text_that_says_what_the_figure_shows(book):

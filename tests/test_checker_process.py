@@ -21,8 +21,8 @@ import pytest
 
 from grading import sandbox
 from grading.checker import judge, server, walls
-from grading.kernel.handover import hand_over_bytes
-from tools import self_check
+from grading.checks import CHECKS_HEADER
+from self_check import hand_over_bytes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,7 +145,7 @@ attempt("big file", lambda: open("/dev/null", "w").write("x"))
 
 def _job(code: str, handovers: dict, check_timeout: float = 5.0) -> dict:
     return {
-        "checks_code": self_check.cell_source() + "\n\n" + textwrap.dedent(code),
+        "checks_code": CHECKS_HEADER + textwrap.dedent(code),
         "handovers": {"where_it_stands": handovers},
         "check_timeout": check_timeout,
         "memory_bytes": 8 * 2**30,

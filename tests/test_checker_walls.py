@@ -29,7 +29,7 @@ import pytest
 from grading import sandbox
 from grading.checker.judge import judge_submission
 from grading.checks import load_checks
-from grading.kernel.handover import hand_over_bytes
+from self_check import hand_over_bytes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MASTER = REPO_ROOT / "solutions" / "assignment_06_classification.py"

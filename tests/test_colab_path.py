@@ -1,15 +1,19 @@
-"""Colab's branch of the setup cell, executed: a lesson alone in an empty folder fetches the helpers.
+"""Colab's branch of the setup cell, executed: a notebook alone in an empty folder fetches the course's files.
 
 Colab opens one notebook from GitHub, with no checkout beside it, so the setup cell downloads
-``helper_functions.py`` from the course repository. Here the notebook is copied alone into an
-empty folder and a first cell, inserted by the test, sends that download to a loopback server
-that serves the repository's own file, an HTML error page, or nothing at all (a timeout).
+the course's files it imports from the course repository: ``helper_functions.py``, and for an
+exercise notebook ``self_check.py`` and its module of checks. Here the notebook is copied alone
+into an empty folder and a first cell, inserted by the test, sends those downloads to a loopback
+server that serves the repository's own files, an HTML error page (for every file, or for the
+checks alone), or nothing at all (a timeout); or to a port where nothing listens (the network is
+down).
 """
 
 from __future__ import annotations
 
 import http.server
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +29,6 @@ from helper_functions import data_dir
 
 pytestmark = pytest.mark.unmeasured  # its kernels run untraced (conftest.py)
 
-HELPERS = (REPO_ROOT / "helper_functions.py").read_bytes()
 HTML_ERROR_PAGE = b"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body>404</body></html>"
 CLIENT_TIMEOUT = 2  # seconds the loopback download may take before it counts as a timeout
 ROUTE_TO_LOOPBACK = """\
@@ -39,13 +42,22 @@ urllib.request.urlopen = _loopback"""
 
 
 class FakeGitHub(http.server.BaseHTTPRequestHandler):
-    """Serves the helpers at the course's path; ``/html/...`` an error page; ``/slow/...`` never answers."""
+    """Serves ``/MODE/OWNER/REPO/main/PATH``: the repository's file at PATH (``ok``), an error page instead
+    (``html``, or ``html-checks`` for the modules of checks alone), or never an answer (``slow``)."""
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-        if self.path.startswith("/slow/"):
+        mode, _, rest = self.path.lstrip("/").partition("/")
+        path = rest.split("/main/", 1)[-1]
+        if mode == "slow":
             time.sleep(CLIENT_TIMEOUT + 3)
             return
-        body = HTML_ERROR_PAGE if self.path.startswith("/html/") else HELPERS
+        if mode == "html" or (mode == "html-checks" and path.startswith("exercises/checks/")):
+            body = HTML_ERROR_PAGE
+        elif (REPO_ROOT / path).is_file():
+            body = (REPO_ROOT / path).read_bytes()
+        else:
+            self.send_error(404)
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -62,6 +74,13 @@ def fake_github() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+def nowhere() -> str:
+    """A loopback address where nothing listens: the network is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 def alone_in_a_folder(lesson: str, folder: Path, base_url: str) -> nbformat.NotebookNode:
@@ -84,15 +103,15 @@ def run(notebook: nbformat.NotebookNode, folder: Path, cells: int | None = None)
 
 
 def setup_cell_index(notebook: nbformat.NotebookNode) -> int:
-    return next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("# Setup: makes this notebook"))
+    return next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("# @title Setup"))
 
 
 @pytest.mark.slow
 def test_lesson_alone_fetches_the_helpers_and_runs_top_to_bottom(fake_github, tmp_path, results_of):
     lesson = "notebooks/02_pytorch_classification.ipynb"
     folder = tmp_path / "colab"
-    executed = run(alone_in_a_folder(lesson, folder, fake_github), folder)
-    assert (folder / "helper_functions.py").read_bytes() == HELPERS
+    executed = run(alone_in_a_folder(lesson, folder, f"{fake_github}/ok"), folder)
+    assert (folder / "helper_functions.py").read_bytes() == (REPO_ROOT / "helper_functions.py").read_bytes()
     assert not (folder / "helper_functions.py.part").exists()
     assert notebook_results(executed) == results_of(lesson)
 
@@ -100,7 +119,7 @@ def test_lesson_alone_fetches_the_helpers_and_runs_top_to_bottom(fake_github, tm
 def test_fashion_mnist_is_read_from_the_data_folder_beside_the_lesson(fake_github, tmp_path):
     """Lesson 03 alone, run up to its data: ``data/`` beside the notebook is where it looks."""
     folder = tmp_path / "colab"
-    notebook = alone_in_a_folder("notebooks/03_pytorch_computer_vision.ipynb", folder, fake_github)
+    notebook = alone_in_a_folder("notebooks/03_pytorch_computer_vision.ipynb", folder, f"{fake_github}/ok")
     (folder / "data").mkdir()
     (folder / "data" / "FashionMNIST").symlink_to(data_dir() / "FashionMNIST", target_is_directory=True)
     loads_data = next(i for i, cell in enumerate(notebook.cells) if "datasets.FashionMNIST(root=" in cell.source)
@@ -111,20 +130,47 @@ def test_fashion_mnist_is_read_from_the_data_folder_beside_the_lesson(fake_githu
     assert executed.cells[loads_data + 1].outputs[0]["text"].split() == [str(folder / "data"), "60000", "10000"]
 
 
-@pytest.mark.parametrize(
-    ("route", "message"),
-    [
-        ("/html", "sent no helper_functions.py (it began '<!DOCTYPE html>"),
-        ("/slow", "Could not download https://raw.githubusercontent.com/"),
-    ],
-    ids=["html-error-page", "timeout"],
-)
-def test_a_bad_download_is_refused_with_a_clear_message_and_never_saved(route, message, fake_github, tmp_path):
+@pytest.mark.slow
+def test_an_exercise_notebook_alone_fetches_its_self_check_and_checks_its_exercises(fake_github, tmp_path):
+    exercise = "exercises/assignment_06_classification.ipynb"
     folder = tmp_path / "colab"
-    notebook = alone_in_a_folder("notebooks/02_pytorch_classification.ipynb", folder, f"{fake_github}{route}")
+    executed = run(alone_in_a_folder(exercise, folder, f"{fake_github}/ok"), folder)
+    arrived = ["helper_functions.py", "self_check.py", "exercises/checks/assignment_06_classification.py"]
+    assert all((folder / name).read_bytes() == (REPO_ROOT / name).read_bytes() for name in arrived)
+    assert not list(folder.rglob("*.part"))
+    shown = [
+        "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in cell.outputs)
+        for cell in executed.cells
+        if cell.source.startswith("# @title Check ex")
+    ]
+    assert len(shown) == 9 and all(": FAIL at " in text and "hint: " in text for text in shown), shown
+
+
+@pytest.mark.parametrize(
+    ("notebook", "route", "message", "saved"),
+    [
+        ("notebooks/02_pytorch_classification.ipynb", "/html", "sent no helper_functions.py (it began '<!DOCTYPE", []),
+        ("notebooks/02_pytorch_classification.ipynb", "/slow", "Could not download https://raw.githubusercontent", []),
+        ("exercises/assignment_06_classification.ipynb", None, "Is this runtime online?", []),
+        (
+            "exercises/assignment_06_classification.ipynb",
+            "/html-checks",
+            "sent no exercises/checks/assignment_06_classification.py (it began '<!DOCTYPE",
+            ["helper_functions.py", "self_check.py"],
+        ),
+    ],
+    ids=["html-error-page", "timeout", "network-down", "error-page-for-the-checks"],
+)
+def test_a_bad_download_is_refused_with_a_clear_message_and_never_saved(
+    notebook, route, message, saved, fake_github, tmp_path
+):
+    folder = tmp_path / "colab"
+    base = nowhere() if route is None else f"{fake_github}{route}"
+    cells = alone_in_a_folder(notebook, folder, base)
     with pytest.raises(CellExecutionError) as raised:
-        run(notebook, folder, cells=setup_cell_index(notebook) + 1)
+        run(cells, folder, cells=setup_cell_index(cells) + 1)
     assert "RuntimeError" in str(raised.value) and message in str(raised.value)
     if route == "/slow":
         assert "timed out" in str(raised.value)
-    assert sorted(path.name for path in folder.iterdir()) == ["02_pytorch_classification.ipynb"]
+    left = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+    assert left == sorted([Path(notebook).name, *saved])  # no part of a file that was refused

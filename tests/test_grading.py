@@ -26,6 +26,7 @@ from sklearn.datasets import make_circles
 from sklearn.model_selection import train_test_split
 from torch import nn
 
+import self_check
 from grading import cli, gradescope, sandbox
 from grading.checker.judge import judge_submission
 from grading.checks import load_checks
@@ -46,10 +47,14 @@ def checks():
 
 @pytest.fixture(scope="module")
 def harness(checks):
-    """The master's harness and checks, executed once, as the grader executes them."""
-    namespace = {"__name__": "__course_checks__"}
-    exec(compile(checks.code, "<course checks>", "exec"), namespace)
-    return namespace
+    """The self-check's library with the master's checks loaded into it, as the checker loads them."""
+    exec(compile(checks.code, "<course checks>", "exec"), {"__name__": "__course_checks__"})
+    return vars(self_check)
+
+
+def in_notebook(notebook: dict, expression: str):
+    """``expression`` evaluated as a notebook's cell would, with ``notebook`` as its variables."""
+    return eval(compile(expression, "<cell>", "eval"), notebook)
 
 
 def run(harness, name, **variables):
@@ -246,9 +251,7 @@ def test_a_check_that_runs_too_long_is_stopped_by_the_checker(checks):
         "\n\n@exercise('slow', points=1, hint='-', reads=('x',))\n"
         "def check_slow(ns):\n    import time\n    time.sleep(60)\n"
     )
-    namespace: dict = {"__name__": "__course_checks__"}
-    exec(compile(slow, "<slow>", "exec"), namespace)
-    data = namespace["hand_over_exercise"]("slow", {"x": 1})
+    data = self_check.hand_over_exercise("slow", {"x": 1}, exercises=self_check.checks_from(slow))
     handovers = {"where_it_stands": {"slow": {"data": __import__("base64").b64encode(data).decode()}}}
     start = time.monotonic()
     result = judge_submission(slow, handovers, 1.0, 8 * 2**30, 2**20)["where_it_stands"]["slow"]
@@ -438,15 +441,15 @@ def test_each_failure_names_the_part_that_failed_with_a_hint_of_its_own(harness,
 
 
 def test_the_self_check_says_when_a_later_cell_replaced_a_name_and_keeps_the_point(checks):
-    notebook = {"__name__": "__main__"}  # the harness's check() reads the notebook's globals
-    exec(compile(checks.code, "<harness>", "exec"), notebook)
+    notebook = {"__name__": "__main__"}  # check() reads the variables of the notebook that calls it
+    exec(compile(checks.code, "<checks>", "exec"), notebook)
     model_0 = two_linear_layers()
     notebook.update(
         model_0=model_0, loss_fn=nn.BCEWithLogitsLoss(), optimizer=torch.optim.SGD(model_0.parameters(), 0.1)
     )
-    assert repr(notebook["check"]("ex4")) == "ex4: PASS (1 point)"
+    assert repr(in_notebook(notebook, 'check("ex4")')) == "ex4: PASS (1 point)"
     notebook["loss_fn"] = nn.CrossEntropyLoss()  # exercise 9 of a student who reuses the name
-    report = notebook["check"]()
+    report = in_notebook(notebook, "check()")
     line = next(line for line in repr(report).splitlines() if line.startswith("ex4"))
     assert line.startswith("ex4: PASS where it stands (1 point). Since then `loss_fn` changed, so it would fail now")
     assert "got CrossEntropyLoss" in line and "keeps its point" in line
@@ -455,12 +458,13 @@ def test_the_self_check_says_when_a_later_cell_replaced_a_name_and_keeps_the_poi
 
 def test_the_self_check_tells_a_fix_made_in_a_later_cell_from_one_made_where_it_stands(checks):
     notebook = {"__name__": "__main__"}
-    exec(compile(checks.code, "<harness>", "exec"), notebook)
+    exec(compile(checks.code, "<checks>", "exec"), notebook)
     model_0 = two_linear_layers()
     notebook.update(model_0=model_0, loss_fn=nn.BCELoss(), optimizer=torch.optim.SGD(model_0.parameters(), 0.1))
-    assert repr(notebook["check"]("ex4")).startswith("ex4: FAIL at `loss_fn`: `loss_fn` should be nn.BCEWithLogitsLoss")
+    failed = repr(in_notebook(notebook, 'check("ex4")'))
+    assert failed.startswith("ex4: FAIL at `loss_fn`: `loss_fn` should be nn.BCEWithLogitsLoss")
     notebook["loss_fn"] = nn.BCEWithLogitsLoss()
-    report = repr(notebook["check"]())
+    report = repr(in_notebook(notebook, "check()"))
     assert "ex4: FAIL at `loss_fn`" in report and "a later cell fixed it" in report
 
 
@@ -523,7 +527,7 @@ def test_errors_are_listed_with_their_exercise_except_the_masters_deliberate_one
     ]
     lines = cell_errors(exercise_notebook, checks, errors)
     assert lines == [
-        "ex4, code cell 21 (`from utils import plot_decision_boundary`): ModuleNotFoundError: No module named 'utils'",
+        "ex4, code cell 20 (`from utils import plot_decision_boundary`): ModuleNotFoundError: No module named 'utils'",
         "under '0. Setup and the self-check', code cell 2 (`import matplotlib.pyplot as plt`): "
         "NameError: name 'torch' is not defined",
     ]

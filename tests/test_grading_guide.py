@@ -2,7 +2,7 @@
 
 ``tests/assignments/assignment_90_guide.py`` is the guide's example, written as the guide says:
 answers between the markers, one check per exercise with its hint and the variables it reads,
-the harness and setup cells written by ``make sync``. Graded by name with ``--masters``, its
+the setup and self-check cells written by ``make sync``. Graded by name with ``--masters``, its
 solution earns every point and the notebook students get earns none.
 """
 
@@ -42,7 +42,7 @@ def test_every_master_with_checks_is_gradable_by_name():
 def test_the_gradescope_bundle_of_each_set_holds_its_master_and_the_whole_grader(name):
     files = bundle_files(name)
     assert f"solutions/{assignments()[name].name}" in files
-    assert {"grading/checker/judge.py", "grading/kernel/handover.py", "helper_functions.py"} <= set(files)
+    assert {"grading/checker/judge.py", "self_check.py", "helper_functions.py"} <= set(files)
 
 
 def test_each_exercise_declares_what_its_check_reads():

@@ -1,9 +1,9 @@
 """The trust boundary: answers handed over as plain data, and rebuilt in the checker without running sender code.
 
-``grading/kernel/handover.py`` runs in the student's kernel; ``grading/checker/rebuild.py`` in the
-checker. Every test here hands values over and rebuilds them, as the grader and the self-check
-do, and compares the rebuilt objects with the originals; the rest feed the checker data that
-no honest kernel writes, and expect it refused without anything of it run.
+``self_check.py``'s hand-over runs in the student's kernel; its rebuild in the checker. Every test
+here hands values over and rebuilds them, as the grader and the self-check do, and compares the
+rebuilt objects with the originals; the rest feed the checker data that no honest kernel writes, and
+expect it refused without anything of it run.
 """
 
 from __future__ import annotations
@@ -20,17 +20,19 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
-from grading.checker.rebuild import (
+from grading.kernel import tamper_probe
+from helper_functions import plot_decision_boundary
+from self_check import (
     HandedOverModule,
+    HandOverError,
     MalformedHandover,
     NotHandedOver,
+    hand_over,
+    hand_over_bytes,
     load_handover,
     rebuild,
     refusals,
 )
-from grading.kernel import tamper_probe
-from grading.kernel.handover import HandOverError, hand_over, hand_over_bytes
-from helper_functions import plot_decision_boundary
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -18,7 +18,7 @@ import torch
 from hostile_handovers import CASES, honest, node, step, with_steps
 
 from grading.checker.judge import judge_submission
-from tools import self_check
+from grading.checks import CHECKS_HEADER
 
 HONEST = ("honest_first", "honest_last")
 # a check that runs the model and swallows whatever it raises: the refusal must still fail it
@@ -68,7 +68,7 @@ def judged():
     handovers = {name: encoded(honest()) for name in HONEST}
     handovers |= {name: encoded(build()) for name, (build, _) in CASES.items()}
     handovers[SWALLOWS] = encoded(with_steps(step("call_function", "builtins.getattr", node(0), "numpy")))
-    code = self_check.cell_source() + "\n\n" + CHECKS
+    code = CHECKS_HEADER + CHECKS
     return judge_submission(code, {"where_it_stands": handovers}, 30.0, 8 * 2**30, 96 * 2**20)["where_it_stands"]
 
 

@@ -32,7 +32,7 @@ from hostile_handovers import honest, items, keywords, node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading.checker import rebuild
+import self_check
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NAMESPACES = {
@@ -70,18 +70,18 @@ def replay():
     sys.addaudithook(_record)  # stays for the session; it records only while a replay runs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rebuild.warm_up()  # as the checker does before it judges anything
-        rebuild.rebuild(honest())["model"](torch.randn(3, 2))
+        self_check.warm_up()  # as the checker does before it judges anything
+        self_check.rebuild(honest())["model"](torch.randn(3, 2))
 
     def run(plain: dict) -> tuple[str, list[str]]:
         global _recording
         _recording = []
         try:
-            model = rebuild.rebuild(plain)["model"]
+            model = self_check.rebuild(plain)["model"]
             with torch.no_grad():
                 model(torch.randn(3, 2))
             outcome = "ran"
-        except rebuild.MalformedHandover:
+        except self_check.MalformedHandover:
             outcome = "refused"
         except Exception as error:  # what a wrong but allowed step raises: a shape error, a type error
             outcome = type(error).__name__
@@ -123,8 +123,8 @@ def forward_passes(draw) -> dict:
     for shape in ((3, 2), (2,), (4, 4)):  # tensors the steps may take as constants
         plain["objects"].append({"kind": "tensor", "data": torch.randn(shape), "device": "cpu"})
     tensors = [{"kind": "ref", "id": index} for index in range(len(plain["objects"]) - 3, len(plain["objects"]))]
-    functions = sorted(rebuild.FUNCTIONS) + (EVERY_FUNCTION if hostile else [])
-    methods = sorted(rebuild.TENSOR_METHODS) + (EVERY_METHOD if hostile else [])
+    functions = sorted(self_check.FUNCTIONS) + (EVERY_FUNCTION if hostile else [])
+    methods = sorted(self_check.TENSOR_METHODS) + (EVERY_METHOD if hostile else [])
     attributes = ["layer_1", "layer_2", "layer_1.weight", "layer_2.bias"] + (["", "training", "x.y"] if hostile else [])
     keyword_arguments = [{}, {}, {"dim": 1}, {"keepdim": True}, {"p": 2}]
     keyword_arguments += [{"out": node(0)}, {"inplace": True}] if hostile else []

@@ -1,23 +1,32 @@
-"""The self-check that every exercise notebook carries (``tools/self_check.py``, written by ``make sync``).
+"""The self-check of the exercise notebooks: ``self_check.py`` and each master's checks, which a notebook imports.
 
-A student must be able to finish an exercise from its instructions alone: every name a check
-reads is named in the instructions (or made by code the notebook gives), an untouched
-exercise notebook fails every check with a hint, and the solutions pass every check.
+A student's notebook holds the student's work: the self-check's code lives in one file
+(``self_check.py``), each master's checks in one module beside its students' notebook, and the
+notebook carries only a folded setup cell, a folded self-check cell and one folded line per check,
+within a budget of machinery. A student must be able to finish an exercise from its instructions
+alone: every name a check reads is named in the instructions (or made by code the notebook gives),
+an untouched exercise notebook fails every check with a hint, and the solutions pass every check.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
 from conftest import REPO_ROOT, executed_notebook
 
-from tools import self_check
-from tools.make_exercises import exercise_notebook, exercise_path, masters
+from grading.checks import CHECK_CELL, CHECK_TAG, in_students_notebook
+from tools.check_notebooks import notebook_masters
+from tools.colab_setup import FOLDED
+from tools.make_exercises import exercise_path, masters, strip_solutions
 
-CHECKED = [master for master in masters() if "harness" in master.read_text(encoding="utf-8")]
+CHECKED = [master for master in masters() if CHECK_CELL.search(master.read_text(encoding="utf-8"))]
+MACHINERY_BUDGET = 100  # lines of code in a students' notebook that its student did not write
+GENERATED = ("self-check", "check")  # the tags of generated cells, besides the first code cell, the setup
 READS = {"_need", "_array", "_curve", "_expect_tensor"}  # helpers that read ns[name]
 
 
@@ -69,29 +78,64 @@ def names_read(check_source: str) -> set[str]:
     return names
 
 
-def test_the_harness_cell_is_the_self_check_module_verbatim():
-    source = self_check.cell_source()
-    ast.parse(source)
-    assert source.startswith("# The self-check") and "def check(name=None)" in source
-    for master in CHECKED:
-        harness = [cell for cell in jupytext.read(master).cells if "harness" in cell.metadata.get("tags", [])]
-        assert [cell.source for cell in harness] == [source], master.name
+def generated_cells(notebook, students: bool = True) -> list:
+    """The cells the course wrote into a notebook: the setup cell, the self-check cell, and a students' check line."""
+    generated = set(GENERATED if students else GENERATED[:1])
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return [cell for cell in code if cell is code[0] or set(cell.metadata.get("tags", [])) & generated]
+
+
+def test_the_self_checks_code_lives_in_one_file_that_no_notebook_copies():
+    copies = [
+        path.relative_to(REPO_ROOT)
+        for folder in ("notebooks", "exercises", "solutions", "tests")
+        for path in (REPO_ROOT / folder).rglob("*")
+        if path.suffix in (".py", ".ipynb")
+        and path != Path(__file__)
+        and "class _Rebuilder:" in path.read_text(encoding="utf-8")
+    ]
+    assert not copies, f"the self-check's code is copied into {copies}"
+    assert "class _Rebuilder:" in (REPO_ROOT / "self_check.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("master", CHECKED, ids=lambda path: path.name)
+def test_a_students_notebook_carries_at_most_its_budget_of_machinery(master):
+    notebook = jupytext.read(exercise_path(master))
+    machinery = sum(len(cell.source.splitlines()) for cell in generated_cells(notebook))
+    assert machinery <= MACHINERY_BUDGET, f"{machinery} lines of machinery, over the budget of {MACHINERY_BUDGET}"
+    assert not any("@exercise" in cell.source or "def check_" in cell.source for cell in notebook.cells)
+
+
+@pytest.mark.parametrize("path", notebook_masters(with_tests=True), ids=lambda path: path.name)
+def test_every_generated_code_cell_is_folded_for_colab_and_jupyterlab(path):
+    notebook = nbformat.read(path.with_suffix(".ipynb"), as_version=4)
+    for cell in generated_cells(notebook, students=path.parent.name == "exercises"):
+        where = f"{path.name}: {cell.source.splitlines()[0][:50]!r}"
+        assert cell.source.startswith("# @title "), where  # Colab folds a form under this line
+        assert all(cell.metadata.get(key) == value for key, value in FOLDED.items()), where
+
+
+def what_the_student_reads(cell) -> str:
+    """What a master's cell tells its student: the backticked names of its prose, or the code it gives."""
+    if not in_students_notebook(cell) or CHECK_TAG in cell.metadata.get("tags", []):
+        return ""
+    shown, _ = strip_solutions(cell.source, cell.cell_type == "markdown", "master", 1)
+    if cell.cell_type == "markdown":
+        return " ".join(re.findall(r"`([^`]*)`", shown)) + "\n"
+    tags = cell.metadata.get("tags", [])
+    return shown + "\n" if not tags or "raises-exception" in tags else ""
 
 
 @pytest.mark.parametrize("master", CHECKED, ids=lambda path: path.name)
 def test_every_name_a_check_reads_is_named_for_the_student_before_it(master):
-    notebook = exercise_notebook(master)  # what the student gets: solutions stripped out
     told = ""
-    for cell in notebook.cells:
-        if "check" in cell.metadata.get("tags", []) and "@exercise" in cell.source:
+    for cell in jupytext.read(master).cells:
+        if CHECK_TAG in cell.metadata.get("tags", []) and "@exercise" in cell.source:
             unnamed = {name for name in names_read(cell.source) if not re.search(rf"\b{re.escape(name)}\b", told)}
             assert not unnamed, (
                 f"{master.name}: {cell.source.splitlines()[1][:40]} reads {sorted(unnamed)}, never named"
             )
-        elif cell.cell_type == "markdown":
-            told += " ".join(re.findall(r"`([^`]*)`", cell.source)) + "\n"
-        elif not cell.metadata.get("tags") or "raises-exception" in cell.metadata.get("tags", []):
-            told += cell.source + "\n"  # code the notebook gives the student
+        told += what_the_student_reads(cell)
 
 
 @pytest.mark.slow

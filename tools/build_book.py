@@ -41,7 +41,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from tools.check_notebooks import REPO_ROOT, notebook_masters
-from tools.colab_setup import SETUP_CELL, colab_url
+from tools.colab_setup import colab_url
 
 ASSETS = Path(__file__).resolve().parent / "book"
 DEFAULT_EXECUTED = REPO_ROOT / "build" / "executed"
@@ -53,7 +53,7 @@ LOCAL_BADGE = "../colab-badge.svg"  # from a page in <folder>/ to the copy at th
 SECTIONS = (("Lessons", "notebooks", True), ("Exercises", "exercises", False), ("Solutions", "solutions", True))
 NOTEBOOK_LINK = re.compile(r"\]\(((?:\.\./)?[\w/.-]+?)\.ipynb\)")
 MINISEARCH = ASSETS / "node_modules" / "minisearch"
-SETUP_TAG = "course-setup"  # the setup cell's tag on the page: folded behind its first line
+TITLE = "# @title "  # the first line of a cell the course folds, in Colab (a form) as in the book
 INDEX = {"href": "index.html", "title": BOOK_TITLE}
 
 
@@ -177,13 +177,17 @@ def _templates() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(ASSETS), autoescape=True)
 
 
-def fold_setup_cell(notebook: nbformat.NotebookNode) -> str | None:
-    """Tag the notebook's setup cell to be folded; return its one-line summary (None: there is none)."""
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    if not code or code[0].source != SETUP_CELL:
-        return None
-    code[0].metadata.setdefault("tags", []).append(SETUP_TAG)
-    return SETUP_CELL.splitlines()[0].removeprefix("# ")
+def fold_generated_cells(notebook: nbformat.NotebookNode) -> int:
+    """Mark each cell the course wrote (a Colab form: the setup, the self-check, a check) to fold behind its title.
+
+    The page shows it as one line, as Colab does; returns how many cells were folded.
+    """
+    folded = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.metadata.get("cellView") == "form" and cell.source.startswith(TITLE):
+            cell.metadata["course_summary"] = cell.source.splitlines()[0].removeprefix(TITLE)
+            folded += 1
+    return folded
 
 
 def search_documents(html: str, page: Page) -> list[dict[str, str]]:
@@ -257,7 +261,7 @@ def render_page(pages: list[Page], position: int, out_dir: Path, exporter: HTMLE
         "prev": pages[position - 1].link if position > 0 else INDEX,
         "next": pages[position + 1].link if position + 1 < len(pages) else None,
         "solution_of": answers.link if answers else None,
-        "setup_summary": fold_setup_cell(notebook),
+        "folded": fold_generated_cells(notebook),
     }
     html, _ = exporter.from_notebook_node(notebook, resources={"course": course, "metadata": {"name": page.name}})
     target = out_dir / page.href

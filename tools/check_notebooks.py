@@ -5,9 +5,10 @@ Run: ``python -m tools.check_notebooks`` (exit 1 on drift) or
 master and rewrite each ``.ipynb`` from its master (``make sync`` does this, then
 regenerates the exercises).
 
-Two cells of a master are generated, each from one source: its first code cell, the Colab
-setup cell (``tools/colab_setup.py``), and the cell tagged ``harness``, the self-check
-(``tools/self_check.py``). A master whose copy differs has drifted too.
+The generated cells of a notebook come from ``tools/colab_setup.py``: its first code cell, the
+setup cell, and in a notebook with checks its cell tagged ``self-check``. Each is folded
+(``FOLDED``: a form with a ``# @title`` line in Colab, a hidden source in JupyterLab). A master
+whose generated cell differs from its source, or is not folded, has drifted too.
 
 File times and ``jupytext --diff``'s exit status cannot tell drift (``--diff``
 exits 0 even when it prints differences), so we parse both files and compare
@@ -23,8 +24,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from tools import self_check
-from tools.colab_setup import SETUP_CELL
+from grading.checks import SELF_CHECK_TAG, STUDENTS_CHECKS_DIR
+from tools.colab_setup import FOLDED, MASTER_SELF_CHECK, course_files, setup_cell, students_self_check
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("notebooks", "exercises", "solutions")  # the course's notebooks: the book, the prose checks
@@ -42,33 +43,39 @@ def cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ..
     return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in notebook.cells]
 
 
-def generated_cells(notebook: nbformat.NotebookNode) -> dict[int, str]:
-    """Cell index -> the source its one home generates: the first code cell and the harness cell."""
-    harness = self_check.cell_source()
-    generated = {
-        index: harness for index, cell in enumerate(notebook.cells) if "harness" in cell.metadata.get("tags", [])
-    }
+def students_checks(path: Path) -> str | None:
+    """The module of checks a students' notebook at ``path`` loads (``exercises/checks/NAME.py``), or None."""
+    return f"{STUDENTS_CHECKS_DIR}/{path.stem}.py" if path.parent.name == "exercises" else None
+
+
+def generated_cells(notebook: nbformat.NotebookNode, path: Path) -> dict[int, str]:
+    """Cell index -> the source its one home generates: the first code cell, and the self-check cell."""
+    checks = students_checks(path)
+    tags = [cell.metadata.get("tags", []) for cell in notebook.cells]
+    self_checking = [index for index, cell_tags in enumerate(tags) if SELF_CHECK_TAG in cell_tags]
+    generated = {index: students_self_check(checks) if checks else MASTER_SELF_CHECK for index in self_checking}
     first_code = next((index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"), None)
     if first_code is not None:
-        generated[first_code] = SETUP_CELL
+        generated[first_code] = setup_cell(course_files(checks, self_check=bool(self_checking)))
     return generated
 
 
 def with_generated_cells(master: Path) -> str:
-    """The text of ``master`` with its generated cells written from their sources."""
+    """The text of ``master`` with its generated cells written from their sources, and folded."""
     notebook = jupytext.read(master)
-    for index, source in generated_cells(notebook).items():
+    for index, source in generated_cells(notebook, master).items():
         notebook.cells[index].source = source
+        notebook.cells[index].metadata.update(FOLDED)
     return jupytext.writes(notebook, fmt="py:percent")
 
 
 def drift(master: Path) -> str | None:
     """Return a one-line description of how ``master``, its generated cells and its ``.ipynb`` differ, or None."""
     master_notebook = jupytext.read(master)
-    for index, source in generated_cells(master_notebook).items():
-        if master_notebook.cells[index].source != source:
-            home = "tools/self_check.py" if source != SETUP_CELL else "tools/colab_setup.py"
-            return f"{master} cell {index} differs from its source, {home}: run `make sync`"
+    for index, source in generated_cells(master_notebook, master).items():
+        cell = master_notebook.cells[index]
+        if cell.source != source or any(cell.metadata.get(key) != value for key, value in FOLDED.items()):
+            return f"{master} cell {index} differs from its source, tools/colab_setup.py: run `make sync`"
     paired = master.with_suffix(".ipynb")
     if not paired.exists():
         return f"{paired} is missing"

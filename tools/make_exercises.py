@@ -6,7 +6,9 @@ file differs from what would be generated (CI does this).
 
 Every ``solutions/*.py`` jupytext master has a generated twin in ``exercises/``:
 ``NAME_solutions.py`` becomes ``NAME_exercises.py``; any other name is kept.
-Both the ``.py`` and its paired ``.ipynb`` are written.
+Both the ``.py`` and its paired ``.ipynb`` are written, and, for a master with checks, the
+students' module of its checks, ``exercises/checks/NAME_exercises.py``, which the notebook's
+self-check cell loads (``grading.checks.Checks.students_code``).
 
 Markers in the master:
 
@@ -15,9 +17,12 @@ Markers in the master:
   the ``BEGIN`` marker;
 * in a markdown cell, the lines between ``<!-- BEGIN SOLUTION -->`` and
   ``<!-- END SOLUTION -->`` become ``*Your answer here.*``;
-* a cell tagged ``solution-only`` is dropped from the exercise version.
+* a cell tagged ``solution-only`` is dropped from the exercise version;
+* a cell tagged ``check`` keeps only its ``check("exN")`` calls, folded under a title (its code
+  is in the students' module of checks), and a check cell that calls none is dropped;
+* the setup and self-check cells are the students' own (``tools/colab_setup.py``).
 
-Everything else (prompts, checks, setup) is kept. In the exercise version every
+Everything else (prompts, exercise cells) is kept. In the exercise version every
 code cell from the first exercise on is tagged ``raises-exception``: until the
 student fills it in, it or a cell that uses its result may raise, and the
 notebook must still run headless in CI.
@@ -34,7 +39,9 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from tools.check_notebooks import cells, with_stable_ids
+from grading.checks import CHECK_TAG, check_calls, in_students_notebook, read_checks, students_notebook_name
+from tools.check_notebooks import cells, generated_cells, with_stable_ids
+from tools.colab_setup import FOLDED, check_line
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
@@ -45,7 +52,6 @@ MARKDOWN_MARKERS = (re.compile(r"^(\s*)<!-- BEGIN SOLUTION -->\s*$"), re.compile
 CODE_PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError")
 MARKDOWN_PLACEHOLDER = ("*Your answer here.*",)
 MAY_RAISE = "raises-exception"
-SOLUTION_ONLY = "solution-only"
 
 
 class MarkerError(ValueError):
@@ -96,9 +102,9 @@ def exercise_notebook(master: Path) -> nbformat.NotebookNode:
     exercise.cells = []
     exercises_started = False
     for index, cell in enumerate(notebook.cells):
-        tags = list(cell.metadata.get("tags", []))
-        if SOLUTION_ONLY in tags:
+        if not in_students_notebook(cell):
             continue
+        tags = list(cell.metadata.get("tags", []))
         start_index = index + offset
         first_line = starts[start_index] + 1 if 0 <= start_index < len(starts) else 1
         new_source, found = strip_solutions(
@@ -106,18 +112,24 @@ def exercise_notebook(master: Path) -> nbformat.NotebookNode:
         )
         new_cell = copy.deepcopy(cell)
         new_cell.source = new_source
+        if CHECK_TAG in tags:  # the check's code is in the students' module of checks; the notebook runs it
+            new_cell.source = check_line(check_calls(cell.source))
+            new_cell.metadata.update(copy.deepcopy(FOLDED))
         if found and cell.cell_type == "code":
             exercises_started = True
         if exercises_started and cell.cell_type == "code" and MAY_RAISE not in tags:
             new_cell.metadata["tags"] = [*tags, MAY_RAISE]
         exercise.cells.append(new_cell)
+    target = exercise_path(master)
+    for index, source in generated_cells(exercise, target).items():
+        if exercise.cells[index].metadata.get("cellView") == FOLDED["cellView"]:  # generated in the master too
+            exercise.cells[index].source = source  # the setup and self-check cells, as students need them
     return exercise
 
 
 def exercise_path(master: Path) -> Path:
     """Map ``solutions/NAME_solutions.py`` to ``exercises/NAME_exercises.py`` (other names unchanged)."""
-    name = master.name.replace("_solutions.py", "_exercises.py")
-    return EXERCISES_DIR / name
+    return EXERCISES_DIR / f"{students_notebook_name(master)}.py"
 
 
 def masters() -> list[Path]:
@@ -125,12 +137,16 @@ def masters() -> list[Path]:
 
 
 def render(master: Path) -> dict[Path, str]:
-    """Return the generated text of the exercise ``.py`` and ``.ipynb`` for ``master``."""
+    """Return the generated text of the exercise ``.py`` and ``.ipynb`` for ``master``, and of its module of checks."""
     target = exercise_path(master)
     py_text = jupytext.writes(exercise_notebook(master), fmt="py:percent")
     # the .ipynb is made from the .py exactly as `check_notebooks --sync` makes it, so the two tools agree
     paired = with_stable_ids(jupytext.reads(py_text, fmt="py:percent"))
-    return {target: py_text, target.with_suffix(".ipynb"): jupytext.writes(paired, fmt="ipynb") + "\n"}
+    rendered = {target: py_text, target.with_suffix(".ipynb"): jupytext.writes(paired, fmt="ipynb") + "\n"}
+    if any(CHECK_TAG in cell.metadata.get("tags", []) for cell in paired.cells):
+        checks = read_checks(master)
+        rendered[REPO_ROOT / checks.students_path] = checks.students_code
+    return rendered
 
 
 def _same_notebook(generated: str, committed: str, suffix: str) -> bool:

@@ -5,8 +5,8 @@ submission's kernel starts, so that its imports run meanwhile, inside a sandbox 
 (``grading.sandbox.checker_command``): bubblewrap with only Python, its packages and the grader's
 code to read, a private ``/tmp`` to write, no network and no capabilities, as ``nobody`` when the
 grader is root. It reads only what its kernel handed over: base64 text, decoded into bytes and
-loaded with ``torch.load(..., weights_only=True)`` (``grading/checker/rebuild.py``). It executes
-the harness and check cells of the course's master, judges each hand-over in a child process of
+loaded with ``torch.load(..., weights_only=True)`` and rebuilt (``self_check.py``). It executes
+the check cells of the course's master, judges each hand-over in a child process of
 its own with a hard time limit, and sends the results back as JSON. It is sent its job after the
 submission's kernel is gone, so the kernel can neither signal it, trace it, nor write its memory.
 """
@@ -32,7 +32,7 @@ from grading import sandbox
 from grading.checker import walls
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-CHECKER_READS = (REPO_ROOT / "grading",)  # all of the repository a checker may read
+CHECKER_READS = (REPO_ROOT / "grading", REPO_ROOT / "self_check.py")  # all of the repository a checker may read
 STAGES = ("where_it_stands", "at_end")
 START_S = 300.0  # how long a checker may take to import its libraries, on a slow and busy machine
 RESULTS_LIMIT = 64 * 2**20  # bytes of a checker's results
@@ -75,13 +75,15 @@ def _decoded(handed: object, limit: int) -> bytes | str:
         return "the hand-over is not base64 text"
 
 
-def judged(namespace: dict, name: str, handed: object, check_timeout: float, limit: int) -> dict[str, Any]:
-    """Exercise ``name``'s result on ``handed``, by the master's checks in ``namespace``, within its time limit."""
+def judged(name: str, handed: object, check_timeout: float, limit: int) -> dict[str, Any]:
+    """Exercise ``name``'s result on ``handed``, by the master's checks (loaded in ``self_check``), within its time."""
+    import self_check  # the checker's copy of the course's: the checks registered themselves in it
+
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, check_timeout)
-    hint = namespace["EXERCISES"][name]["hint"]
+    hint = self_check.EXERCISES[name]["hint"]
     try:
-        result = namespace["judge"](name, _decoded(handed, limit))
+        result = self_check.judge(name, _decoded(handed, limit))
     except _CheckTimeout:
         return failed("time limit", f"the check ran longer than {check_timeout:g} s and was stopped", hint)
     finally:

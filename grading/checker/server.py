@@ -34,8 +34,8 @@ import sklearn.model_selection  # noqa: E402, F401
 import torch  # noqa: E402
 import torch.utils.data  # noqa: E402, F401
 
-from grading.checker import judge, rebuild, walls  # noqa: E402
-from grading.kernel import handover  # noqa: E402
+import self_check  # noqa: E402
+from grading.checker import judge, walls  # noqa: E402
 from grading.sandbox import die_with_parent, hide_from_children  # noqa: E402
 
 JOB_LIMIT = 4 * 2**30  # bytes of one job: a submission's largest hand-overs, base64, with the check code
@@ -75,12 +75,12 @@ def warm_up() -> None:
         "loader": torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(4, 1), torch.zeros(4)), 2),
         "values": [np.zeros(2), np.float32(1.0), torch.Size([1]), torch.float16, range(2), {"a": (1, None)}],
     }
-    rebuilt = rebuild.rebuild(rebuild.load_handover(handover.hand_over_bytes(answers, list(answers))))
+    rebuilt = self_check.rebuild(self_check.load_handover(self_check.hand_over_bytes(answers, list(answers))))
     with torch.inference_mode():
         rebuilt["model"](torch.zeros(1, 1, 8, 8))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rebuild.warm_up()
+        self_check.warm_up()
 
 
 def read_message(fd: int, limit: int) -> bytes:
@@ -121,7 +121,7 @@ def _become_judge(result_fd: int, job: dict) -> None:
         walls.guard(Path(os.environ.get("TMPDIR", "/tmp")), judge.CHECKER_READS, judging=True)
 
 
-def _judged_apart(namespace: dict, name: str, handed: object, job: dict) -> dict[str, Any]:
+def _judged_apart(name: str, handed: object, job: dict) -> dict[str, Any]:
     """Exercise ``name``'s result on ``handed``, judged in a child process of its own with a hard time limit."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -129,7 +129,7 @@ def _judged_apart(namespace: dict, name: str, handed: object, job: dict) -> dict
         try:
             os.close(read_end)
             _become_judge(write_end, job)
-            payload = json.dumps(judge.judged(namespace, name, handed, job["check_timeout"], job["limit"]))
+            payload = json.dumps(judge.judged(name, handed, job["check_timeout"], job["limit"]))
         except BaseException as error:  # noqa: BLE001  (a child reports every failure as this exercise's)
             why = f"judging this exercise stopped ({type(error).__name__}: {str(error)[:300]})"
             payload = json.dumps(judge.failed("the checker", why))
@@ -159,18 +159,17 @@ def _judged_apart(namespace: dict, name: str, handed: object, job: dict) -> dict
     if len(received) < 8 or len(received) != length + 8:
         why = "ran past its time limit" if time.monotonic() >= deadline else "stopped without a result"
         return judge.failed("the checker", f"judging this exercise {why}, so it could not be judged")
-    return judge.result_of(json.loads(received[8:]), namespace["EXERCISES"][name]["hint"])
+    return judge.result_of(json.loads(received[8:]), self_check.EXERCISES[name]["hint"])
 
 
 def judge_job(job: dict) -> dict[str, dict[str, dict]]:
     """``{stage: {exercise: result}}``: every hand-over of ``job`` judged apart, with the master's checks."""
-    namespace: dict[str, Any] = {"__name__": "__course_checks__"}
-    exec(compile(job["checks_code"], "<course checks>", "exec"), namespace)
+    exec(compile(job["checks_code"], "<course checks>", "exec"), {"__name__": "__course_checks__"})
     return {
         stage: {
-            name: _judged_apart(namespace, name, handed, job)
+            name: _judged_apart(name, handed, job)
             for name, handed in job["handovers"].get(stage, {}).items()
-            if name in namespace["EXERCISES"]
+            if name in self_check.EXERCISES
         }
         for stage in judge.STAGES
     }

@@ -1,8 +1,8 @@
 """The cell the grader runs in the student's kernel where exercises stand: it hands their answers over.
 
-It executes the course's harness and check cells (from the master, sent by the grader) in a
-namespace of its own, only to learn what each exercise reads, and publishes one output per
-exercise: ``{"exercise": name, "data": base64 of hand_over_bytes(...)}``, or ``"error"`` with
+It loads the course's checks (from the master, sent by the grader) with the kernel's
+``self_check`` into a registry of their own, only to learn what each exercise reads, and
+publishes one output per exercise: ``{"exercise": name, "data": base64 of hand_over_bytes(...)}``, or ``"error"`` with
 why it could not hand the answer over. No verdict is formed here. The grader's driver accepts
 from this cell only the exercises it asked for, once each, and only up to the size limit; the
 checker judges the data in a process of its own. At the end of the notebook (``final``) each
@@ -18,21 +18,22 @@ HANDOVER_MIME = "application/vnd.course-handover+json"
 
 _CELL = """\
 def __course_hand_over(checks_code, names, final, limit, user_ns):
+    import base64
+    import self_check
     from IPython.display import publish_display_data
 
-    checks = {"__name__": "__course_checks__"}
-    exec(compile(checks_code, "<course checks>", "exec"), checks)
+    exercises = self_check.checks_from(checks_code)
     seen = user_ns.get("__course_handed_over__") or {}
     for name in names:
-        handed = checks["hand_over_exercise"](name, user_ns, limit)
+        handed = self_check.hand_over_exercise(name, user_ns, limit, exercises)
         record = {"exercise": name}
         if isinstance(handed, bytes):
-            record["data"] = __import__("base64").b64encode(handed).decode("ascii")
+            record["data"] = base64.b64encode(handed).decode("ascii")
         else:
             record["error"] = handed
-        reads = checks["EXERCISES"][name]["reads"]
+        reads = exercises[name]["reads"]
         if final:
-            record["reassigned"] = checks["reassigned"](seen.get(name, {}), user_ns)
+            record["reassigned"] = self_check.reassigned(seen.get(name, {}), user_ns)
         else:
             seen[name] = {variable: user_ns[variable] for variable in reads if variable in user_ns}
         publish_display_data({@MIME@: record})

@@ -1,29 +1,27 @@
-"""Rebuild a student's answers from the plain data a kernel handed over. Trusted: no student code runs here.
+"""The course's self-check: your answers handed over as data, rebuilt, and judged by the exercise's checks.
 
-``load_handover`` reads the bytes with ``torch.load(..., weights_only=True)``: PyTorch's
-restricted unpickler, which rebuilds tensors, numbers, strings, lists and dicts and refuses
-anything else, so loading runs no code of the sender's. ``rebuild`` then makes fresh objects
-of known classes from that data (``grading/kernel/handover.py`` writes it):
+An exercise notebook imports this file as it imports ``helper_functions.py``: its setup cell finds
+both in the course's folder, or fetches them (Colab), and its self-check cell loads the checks of
+its exercises (``use_checks``). ``check("ex3")`` then runs exercise 3's check, and ``check()``
+every check so far. The grader uses this same file, so your self-check and your grade agree.
 
-* torch.nn's own layers, from a named list, from their class name and settings, checked against
-  the layer's ``repr`` as the kernel printed it; a module of the student's own class as a
-  ``HandedOverModule`` that holds the same layers and replays the traced forward pass step by step;
-* optimizers of ``torch.optim`` over the rebuilt parameters, the same objects as the model's;
-* matplotlib figures with the same axes, lines, points, filled regions and images;
-* datasets, DataLoaders, NumPy values, and functions that answer the inputs they were tried on.
+A check never judges your objects themselves. It judges what they hand over as plain data
+(tensors, numbers, a model's layers and weights, a figure's lines and points), rebuilt into fresh
+objects, exactly as the grader does in a process of its own. The file has three parts, and where
+each runs is what makes a grade trustworthy:
 
-The replay is the one place where data chooses what runs, so its vocabulary is closed. Every value
-a step receives or produces is a plain kind (``PLAIN_KINDS``: tensors, numbers, booleans, ``None``,
-tuples and lists of those, sizes, dtypes, devices, slices, ``Ellipsis``; short text only as a
-constant), checked as it is produced. A step calls a submodule, a function of ``FUNCTIONS`` (tensor
-math and the layers' functional forms, each listed by name), a method of ``TENSOR_METHODS`` on a
-tensor, or reads one of ``TENSOR_ATTRIBUTES`` of a tensor. Nothing is looked up by a name the data
-chose, nothing that takes a callable or touches a file, a storage or global state is listed, and
-whatever a step builds from constants is bounded in size. A step outside that vocabulary is refused
-before the first step runs, with its number and what it does; every refusal is recorded
-(``refusals``), so that a check that swallows the error still fails as malformed.
-
-Malformed data raises ``MalformedHandover``, which fails the exercise that handed it over.
+1. **The hand-over** runs in the student's kernel, so nothing in it is trusted:
+   ``hand_over_bytes`` turns the variables an exercise reads into plain data (a model as its
+   layers, weights and traced forward pass; a figure as its lines and points; ...) saved with
+   ``torch.save``.
+2. **The rebuild** runs in the grader's checker, a sandboxed process of its own: ``load_handover``
+   reads the bytes with ``torch.load(..., weights_only=True)``, which runs no code of the sender's,
+   and ``rebuild`` makes fresh objects of known classes. A model's forward pass is replayed with a
+   closed vocabulary of tensor operations (``FUNCTIONS``, ``TENSOR_METHODS``, ``PLAIN_KINDS``).
+3. **The checks**: ``exercise`` registers an exercise's check, ``expect`` fails one part of it with
+   a message and a hint, ``judge`` gives the result on handed-over bytes, and ``check`` runs it in
+   a notebook. The checks of an assignment live in its master and use this library
+   (``from self_check import *``); ``make exercises`` writes the students' copy of them.
 """
 
 import inspect
@@ -31,17 +29,414 @@ import io
 import math
 import operator
 import string
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgba
 from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.path import Path as MplPath
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from grading.kernel.handover import HANDOVER_FORMAT, HANDOVER_LIMIT_BYTES
+# what a notebook's checks are written with: `from self_check import *` brings these
+__all__ = [
+    "CheckFailed",
+    "DataLoader",
+    "EXERCISES",
+    "Figure",
+    "_accuracy",
+    "_array",
+    "_assert_optimizes",
+    "_expect_boundary",
+    "_is_affine",
+    "_labels",
+    "_logits",
+    "_need",
+    "_plots_values",
+    "_points_and_regions",
+    "check",
+    "exercise",
+    "expect",
+    "math",
+    "nn",
+    "np",
+    "torch",
+]
 
+
+# ---------------------------------------- 1. the hand-over: runs in the student's kernel
+HANDOVER_FORMAT = 1
+HANDOVER_LIMIT_BYTES = 96 * 2**20  # one exercise's hand-over, as saved: the FashionMNIST test split is 31 MB
+_HANDOVER_DEPTH = 12  # nesting of lists and dicts; deeper is not an answer
+_HANDOVER_ITEMS = 100_000  # items of a list, dict or dataset
+_HANDOVER_TEXT = 100_000  # characters of a string
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
+
+
+class HandOverError(ValueError):
+    """A value cannot be handed over as plain data; the message says which and why."""
+
+
+def _torch_class(module):
+    """The class name when ``module`` is one of torch.nn's own layers (rebuilt from its settings), else None."""
+    cls = type(module)
+    if cls.__module__.startswith("torch.nn.") and getattr(nn, cls.__name__, None) is cls:
+        return cls.__name__
+    return None
+
+
+def _layer_settings(module):
+    """The arguments that rebuild one of torch.nn's layers: its constructor's parameters, read back from it."""
+    settings = {}
+    for name, parameter in inspect.signature(type(module).__init__).parameters.items():
+        if (
+            name in ("self", "device", "dtype")
+            or name.startswith("_")
+            or parameter.kind
+            in (
+                parameter.VAR_POSITIONAL,
+                parameter.VAR_KEYWORD,
+            )
+        ):
+            continue
+        if not hasattr(module, name):
+            continue
+        value = getattr(module, name)
+        if name == "bias" and (value is None or isinstance(value, torch.Tensor)):
+            settings[name] = value is not None  # a layer's bias is a switch of its constructor
+        elif not isinstance(value, nn.Module):
+            settings[name] = value
+    return settings
+
+
+def _callable_name(function):
+    """The name the checker knows ``function`` by, for a step of a traced forward pass."""
+    name = getattr(function, "__name__", "")
+    for prefix, namespace in (
+        ("torch.nn.functional.", torch.nn.functional),
+        ("torch.", torch),
+        ("operator.", operator),
+    ):
+        if name and getattr(namespace, name, None) is function:
+            return prefix + name
+    if function is getattr:
+        return "builtins.getattr"
+    if getattr(math, name, None) is function:
+        return "math." + name
+    raise HandOverError(f"its forward pass calls {name or function!r}, which the checker cannot rebuild")
+
+
+class _Encoder:
+    """Turns values into plain data; objects that may be shared are written once, in ``objects``."""
+
+    def __init__(self, probes):
+        self.objects = []
+        self.refs = {}  # id(object) -> its index in self.objects
+        self.alive = []  # keeps every encoded object alive, so that no id is reused while encoding
+        self.probes = probes
+
+    # ------------------------------------------------------------------ the shared objects
+    def ref(self, obj, encode):
+        key = id(obj)
+        if key not in self.refs:
+            self.refs[key] = len(self.objects)
+            self.objects.append(None)
+            self.alive.append(obj)
+            self.objects[self.refs[key]] = encode(obj)
+        return {"kind": "ref", "id": self.refs[key]}
+
+    def value(self, obj, name="", depth=0):
+        if depth > _HANDOVER_DEPTH:
+            raise HandOverError(f"`{name}` is nested more than {_HANDOVER_DEPTH} levels deep")
+        if obj is None or isinstance(obj, bool | int | float):
+            return obj
+        if isinstance(obj, str):
+            if len(obj) > _HANDOVER_TEXT:
+                raise HandOverError(f"`{name}` is a string of {len(obj)} characters")
+            return obj
+        if isinstance(obj, torch.Tensor):
+            return self.ref(obj, self.tensor)
+        if isinstance(obj, np.ndarray):
+            return {"kind": "ndarray", "data": self.array(obj, name)}
+        if isinstance(obj, np.generic) and (np.issubdtype(obj.dtype, np.number) or obj.dtype == np.bool_):
+            return {"kind": "npscalar", "dtype": obj.dtype.name, "value": obj.item()}
+        if isinstance(obj, torch.dtype | torch.device | torch.memory_format):
+            return {"kind": type(obj).__name__, "name": str(obj).removeprefix("torch.")}
+        if isinstance(obj, torch.Size):
+            return {"kind": "size", "items": [int(n) for n in obj]}
+        if isinstance(obj, slice):
+            return {
+                "kind": "slice",
+                "items": [self.value(getattr(obj, a), name, depth + 1) for a in ("start", "stop", "step")],
+            }
+        if obj is Ellipsis:
+            return {"kind": "ellipsis"}
+        if isinstance(obj, range):
+            return {"kind": "range", "items": [obj.start, obj.stop, obj.step]}
+        if isinstance(obj, list | tuple):
+            if len(obj) > _HANDOVER_ITEMS:
+                raise HandOverError(f"`{name}` holds {len(obj)} items")
+            kind = "list" if isinstance(obj, list) else "tuple"
+            return {"kind": kind, "items": [self.value(item, name, depth + 1) for item in obj]}
+        if isinstance(obj, dict):
+            if len(obj) > _HANDOVER_ITEMS:
+                raise HandOverError(f"`{name}` holds {len(obj)} items")
+            items = [[self.value(k, name, depth + 1), self.value(v, name, depth + 1)] for k, v in obj.items()]
+            return {"kind": "dict", "type": type(obj).__name__, "items": items}
+        if isinstance(obj, nn.Module):
+            return self.ref(obj, self.module)
+        if isinstance(obj, torch.optim.Optimizer):
+            return self.ref(obj, self.optimizer)
+        if isinstance(obj, Figure):
+            return self.ref(obj, self.figure)
+        if isinstance(obj, DataLoader):
+            return self.ref(obj, self.loader)
+        if isinstance(obj, Dataset):
+            return self.ref(obj, self.dataset)
+        if callable(obj) and name in self.probes and depth == 0:
+            return self.function(obj, name)
+        return {"kind": "unsupported", "type": type(obj).__name__}
+
+    # ------------------------------------------------------------------ one kind each
+    @staticmethod
+    def tensor(t):
+        if t.layout != torch.strided or t.is_quantized or t.device.type == "meta":
+            raise HandOverError(f"a {t.layout} tensor on {t.device} cannot be handed over")
+        data = t.detach().to("cpu").as_subclass(torch.Tensor).clone()  # its own storage, not a view's whole base
+        return {
+            "kind": "tensor",
+            "data": data,
+            "device": str(t.device),
+            "requires_grad": bool(t.requires_grad),
+            "parameter": isinstance(t, nn.Parameter),
+        }
+
+    @staticmethod
+    def array(a, name):
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) or np.iscomplexobj(a):
+            raise HandOverError(f"`{name}` is an array of {a.dtype}, not of numbers")
+        return torch.from_numpy(np.array(a, copy=True))
+
+    def module(self, m):
+        torch_class = _torch_class(m)
+        own = {
+            "kind": "module",
+            "class": type(m).__name__,
+            "torch_class": torch_class,
+            "repr": repr(m)[:_HANDOVER_TEXT] if torch_class else "",
+            "training": bool(m.training),
+            "settings": None,
+            "children": [[n, self.value(c, n, 1)] for n, c in m._modules.items() if c is not None],
+            "parameters": [[n, self.value(p, n, 1)] for n, p in m._parameters.items()],
+            "buffers": [[n, self.value(b, n, 1)] for n, b in m._buffers.items()],
+            "graph": None,
+            "graph_error": "",
+        }
+        if torch_class and torch_class not in _CONTAINERS:
+            own["settings"] = {k: self.value(v, k, 1) for k, v in _layer_settings(m).items()}
+        if torch_class is None:
+            try:
+                own["graph"] = self.graph(m)
+            except Exception as error:  # tracing runs the student's forward with stand-ins: anything can go wrong
+                own["graph_error"] = f"{type(error).__name__}: {error}"[:2000]
+        return own
+
+    def graph(self, m):
+        """The forward pass of ``m`` as ``torch.fx`` traces it, as a list of steps with plain arguments."""
+        traced = torch.fx.symbolic_trace(m)
+        index = {}
+        steps = []
+
+        def argument(a):
+            if isinstance(a, torch.fx.Node):
+                return {"kind": "node", "index": index[a]}
+            if isinstance(a, list | tuple):
+                return {"kind": "list" if isinstance(a, list) else "tuple", "items": [argument(x) for x in a]}
+            if isinstance(a, dict):
+                return {"kind": "dict", "type": "dict", "items": [[k, argument(v)] for k, v in a.items()]}
+            if isinstance(a, slice):
+                return {"kind": "slice", "items": [argument(a.start), argument(a.stop), argument(a.step)]}
+            return self.value(a, "a constant of its forward pass", 1)
+
+        for node in traced.graph.nodes:
+            index[node] = len(steps)
+            step = {"op": node.op, "target": node.target, "args": argument(node.args), "kwargs": argument(node.kwargs)}
+            if node.op == "call_function":
+                step["target"] = _callable_name(node.target)
+            elif node.op == "get_attr" and not _has_path(m, node.target):
+                # a tensor the trace made from constants in forward(): handed over as its value
+                step = {
+                    "op": "constant",
+                    "target": "",
+                    "args": argument((_path(traced, node.target),)),
+                    "kwargs": argument({}),
+                }
+            steps.append(step)
+        return steps
+
+    def optimizer(self, opt):
+        groups = []
+        for group in opt.param_groups:
+            settings = {k: self.value(v, k, 1) for k, v in group.items() if k != "params"}
+            groups.append({"params": [self.value(p, "params", 1) for p in group["params"]], "settings": settings})
+        torch_class = type(opt).__name__ if getattr(torch.optim, type(opt).__name__, None) is type(opt) else None
+        return {"kind": "optimizer", "class": type(opt).__name__, "torch_class": torch_class, "param_groups": groups}
+
+    def figure(self, fig):
+        axes = []
+        for ax in fig.axes:
+            lines = [
+                {
+                    "x": torch.as_tensor(np.asarray(line.get_xdata(), dtype=float)),
+                    "y": torch.as_tensor(np.asarray(line.get_ydata(), dtype=float)),
+                    "label": str(line.get_label()),
+                    "color": list(to_rgba(line.get_color())),
+                }
+                for line in ax.get_lines()
+            ]
+            collections = []
+            for c in ax.collections:
+                if isinstance(c, ContourSet):
+                    paths = [[torch.as_tensor(p.vertices, dtype=torch.float64), _codes(p)] for p in c.get_paths()]
+                    levels = torch.as_tensor(np.asarray(c.levels, dtype=float))
+                    collections.append(
+                        {"type": "ContourSet", "filled": bool(c.filled), "levels": levels, "paths": paths}
+                    )
+                elif isinstance(c, PathCollection):
+                    offsets = torch.as_tensor(np.asarray(c.get_offsets(), dtype=float).reshape(-1, 2))
+                    values = c.get_array()
+                    array = None if values is None else torch.as_tensor(np.asarray(values, dtype=float))
+                    collections.append({"type": "PathCollection", "offsets": offsets, "array": array})
+                else:
+                    collections.append({"type": type(c).__name__})
+            images = [
+                {"array": torch.as_tensor(np.asarray(image.get_array(), dtype=float)), "cmap": image.get_cmap().name}
+                for image in ax.images
+            ]
+            axes.append(
+                {
+                    "bounds": [float(v) for v in ax.get_position().bounds],
+                    "title": ax.get_title(),
+                    "title_color": list(to_rgba(ax.title.get_color())),
+                    "xlabel": ax.get_xlabel(),
+                    "ylabel": ax.get_ylabel(),
+                    "axis_on": bool(ax.axison),
+                    "lines": lines,
+                    "collections": collections,
+                    "images": images,
+                }
+            )
+        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        return {"kind": "figure", "size": [float(v) for v in fig.get_size_inches()], "suptitle": suptitle, "axes": axes}
+
+    def dataset(self, ds):
+        length = len(ds)
+        if length > _HANDOVER_ITEMS:
+            raise HandOverError(f"a dataset of {length} items is more than {_HANDOVER_ITEMS}")
+        items = [ds[i] for i in range(length)]
+        attributes = {
+            k: self.value(getattr(ds, k), k, 1)
+            for k in ("classes", "class_to_idx")
+            if isinstance(getattr(ds, k, None), list | dict)
+        }
+        pairs = all(isinstance(item, tuple | list) and len(item) == 2 for item in items)
+        if pairs and items and all(isinstance(x, torch.Tensor) for x, _ in items):
+            shapes = {tuple(x.shape) for x, _ in items}
+            ints = all(isinstance(y, int) and not isinstance(y, bool) for _, y in items)
+            if len(shapes) == 1 and (ints or all(isinstance(y, torch.Tensor) and y.ndim == 0 for _, y in items)):
+                return {
+                    "kind": "dataset",
+                    "class": type(ds).__name__,
+                    "features": torch.stack([x.detach().cpu().as_subclass(torch.Tensor) for x, _ in items]),
+                    "labels": torch.as_tensor([int(y) for _, y in items]),
+                    "label_type": "int" if ints else "tensor",
+                    "items": None,
+                    "attributes": attributes,
+                }
+        return {
+            "kind": "dataset",
+            "class": type(ds).__name__,
+            "features": None,
+            "labels": None,
+            "label_type": "",
+            "items": [self.value(item, "an item of a dataset", 2) for item in items],
+            "attributes": attributes,
+        }
+
+    def loader(self, loader):
+        return {
+            "kind": "dataloader",
+            "dataset": self.value(loader.dataset, "dataset", 1),
+            "batch_size": loader.batch_size,
+            "shuffle": isinstance(loader.sampler, RandomSampler),
+            "sampler": type(loader.sampler).__name__,
+            "drop_last": bool(loader.drop_last),
+        }
+
+    def function(self, function, name):
+        calls = []
+        for arguments in self.probes[name]:
+            try:
+                result = {"value": self.value(function(*arguments), name, 1)}
+            except Exception as error:  # the student's function raised on the exercise's input
+                result = {"raised": f"{type(error).__name__}: {error}"[:2000]}
+            calls.append([self.value(tuple(arguments), name, 1), result])
+        return {"kind": "function", "name": getattr(function, "__name__", name), "calls": calls}
+
+
+def _codes(path):
+    return None if path.codes is None else torch.as_tensor(np.asarray(path.codes, dtype=np.uint8))
+
+
+def _has_path(module, target):
+    try:
+        _path(module, target)
+    except AttributeError:
+        return False
+    return True
+
+
+def _path(obj, target):
+    for part in target.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def hand_over(namespace, reads, probes=None):
+    """The variables ``reads`` of ``namespace`` as plain data; a variable that is not there is left out.
+
+    A value that cannot be handed over is written as ``{"kind": "unsupported", ...}`` with the
+    reason, so that only the checks that read it fail.
+    """
+    encoder = _Encoder(dict(probes or {}))
+    values = {}
+    for name in reads:
+        if name not in namespace:
+            continue
+        try:
+            values[name] = encoder.value(namespace[name], name)
+        except Exception as error:  # one bad value fails the checks that read it, not the others
+            values[name] = {"kind": "unsupported", "type": type(namespace[name]).__name__, "reason": str(error)[:2000]}
+    return {"format": HANDOVER_FORMAT, "values": values, "objects": encoder.objects}
+
+
+def hand_over_bytes(namespace, reads, probes=None, limit=HANDOVER_LIMIT_BYTES):
+    """``hand_over``, saved with ``torch.save``; ``HandOverError`` when it is larger than ``limit`` bytes."""
+    buffer = io.BytesIO()
+    torch.save(hand_over(namespace, reads, probes), buffer)
+    if buffer.tell() > limit:
+        raise HandOverError(
+            f"what this exercise reads ({', '.join(reads)}) takes {buffer.tell() / 2**20:.1f} MB, "
+            f"over the limit of {limit / 2**20:.0f} MB"
+        )
+    return buffer.getvalue()
+
+
+# ---------------------------------------- 2. the rebuild: runs in the grader's checker, and in check()
 MAX_NESTING = 32  # levels of lists, dicts and objects in a hand-over
 MAX_STEPS = 10_000  # steps of one forward pass
 MAX_ELEMENTS = 2**26  # elements of a tensor a step produces or that a hand-over holds (256 MiB of float32)
@@ -843,3 +1238,331 @@ def rebuild(plain):
     if not isinstance(values, dict):
         raise MalformedHandover("the hand-over has no values")
     return {_attribute(name): rebuilder.value(node) for name, node in values.items()}
+
+
+# ---------------------------------------- 3. the checks: registered by an assignment, run by check() and the grader
+EXERCISES: dict = {}  # name -> {"points", "hint", "reads", "probes", "check": function(namespace)}
+_WHERE_IT_STANDS: dict = {}  # name -> (its result when check(name) ran, {variable: the object it handed over})
+
+
+def exercise(name, points, hint, reads=(), probes=None):
+    """Register the decorated function as the check of exercise `name`, worth `points`.
+
+    `reads` names the variables the check reads; `probes` maps a function's name to the argument
+    tuples the check calls it with (a function is handed over as its results on those).
+    """
+
+    def register(check_fn):
+        EXERCISES[name] = {
+            "points": points,
+            "hint": hint,
+            "reads": tuple(reads),
+            "probes": dict(probes or {}),
+            "check": check_fn,
+        }
+        return check_fn
+
+    return register
+
+
+class CheckFailed(AssertionError):
+    """One part of a check failed: `part` names it, the message says what was expected and found."""
+
+    def __init__(self, part, message, hint):
+        super().__init__(message)
+        self.part, self.hint = part, hint
+
+
+def expect(condition, part, message, hint):
+    """Fail the check at `part`, with `message` and a hint for that part alone, when `condition` is false."""
+    if not condition:
+        raise CheckFailed(part, message, hint)
+
+
+class _ReadTracker(dict):
+    """The values handed over, remembering which names a check looked up."""
+
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.read = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name):
+        self.read.add(name)
+        return super().__contains__(name)
+
+
+def run_check(name, values):
+    """Run exercise `name`'s check on `values` (rebuilt from a hand-over); return passed, part, message, hint."""
+    tracker = _ReadTracker(values)
+    try:
+        EXERCISES[name]["check"](tracker)
+        result = {"passed": True, "part": "", "message": "passed", "hint": ""}
+    except CheckFailed as failure:
+        result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
+    except NotImplementedError:
+        message = "your code still raises NotImplementedError, the placeholder of an unsolved exercise"
+        hint = "Replace `raise NotImplementedError` with your code, then run the cell again."
+        result = {"passed": False, "part": "your code", "message": message, "hint": hint}
+    except Exception as error:  # a check must report, never crash the notebook
+        message = f"checking your objects raised {type(error).__name__}: {error}"
+        result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
+    undeclared = sorted(tracker.read - set(EXERCISES[name]["reads"]))
+    if undeclared:  # a fault of the course's master, not of the student's: say so loudly
+        result = {
+            "passed": False,
+            "part": "the check itself",
+            "message": f"the check of {name} reads {undeclared}, which its @exercise(reads=...) does not name",
+            "hint": "This is a fault in the course's notebook, not in your work: tell your instructor.",
+        }
+    return result
+
+
+def hand_over_exercise(name, namespace, limit=None, exercises=None):
+    """What exercise `name` reads of `namespace`, as the bytes a kernel hands over, or why it could not be.
+
+    `exercises`: the registry the exercise is in (``checks_from``), by default this notebook's.
+    """
+    exercise = (EXERCISES if exercises is None else exercises)[name]
+    try:
+        if limit is None:
+            return hand_over_bytes(namespace, exercise["reads"], exercise["probes"])
+        return hand_over_bytes(namespace, exercise["reads"], exercise["probes"], limit)
+    except Exception as error:  # e.g. over the size limit: this exercise alone fails
+        return f"{type(error).__name__}: {error}"[:2000]
+
+
+def judge(name, handed_over):
+    """Exercise `name`'s result on what was handed over: bytes, or the text of why the hand-over failed.
+
+    The grader's checker calls this in a process of its own; check() calls it in your notebook.
+    """
+    if isinstance(handed_over, str):
+        return {
+            "passed": False,
+            "part": "handing over your answer",
+            "message": f"your answer could not be handed over to the checks: {handed_over}",
+            "hint": "Keep to the objects the exercise asks for: tensors, arrays, numbers, lists, dicts, "
+            "models built from torch.nn layers, optimizers, figures.",
+        }
+    refusals.clear()
+    try:
+        values = rebuild(load_handover(handed_over))
+        result = run_check(name, values)
+    except MalformedHandover as error:
+        refusals.append(str(error))
+    if refusals:  # even when the check caught the error: what the forward pass asked for was refused
+        return {
+            "passed": False,
+            "part": "handing over your answer",
+            "message": f"what your notebook handed over is malformed: {refusals[0]}",
+            "hint": "Run the notebook again from the top in a fresh kernel.",
+        }
+    return result
+
+
+def reassigned(seen, namespace):
+    """The variables in `seen` (name -> object) that `namespace` no longer holds, or holds as another object."""
+    return sorted(name for name, value in seen.items() if name not in namespace or namespace[name] is not value)
+
+
+class CheckReport:
+    """The outcome of check(): one row per exercise, shown as PASS/FAIL lines."""
+
+    def __init__(self, rows):
+        self.rows = rows  # (name, result now, result where it stands or None, variables reassigned since)
+        # the grader keeps what an exercise scored where it stands
+        self.score = sum(EXERCISES[name]["points"] for name, now, then, _ in rows if (then or now)["passed"])
+        self.max_score = sum(EXERCISES[name]["points"] for name, *_ in rows)
+
+    def __repr__(self):
+        lines = []
+        for name, now, then, changed in self.rows:
+            points = EXERCISES[name]["points"]
+            earned = f"({points} point{'s' * (points != 1)})"
+            official = then or now
+            if official["passed"] and now["passed"]:
+                lines.append(f"{name}: PASS {earned}")
+            elif official["passed"]:
+                since = f"`{'`, `'.join(changed)}` changed" if changed else "its objects changed"
+                lines.append(
+                    f"{name}: PASS where it stands {earned}. Since then {since}, so it would fail now "
+                    f"({now['part']}: {now['message']}). An exercise is graded right after its own cells, "
+                    "so it keeps its point."
+                )
+            else:
+                lines.append(
+                    f"{name}: FAIL at {official['part']}: {official['message']}\n     hint: {official['hint']}"
+                )
+                if then is not None and now["passed"]:
+                    lines.append(
+                        f"     It passes now, so a later cell fixed it; it is graded where check({name!r}) "
+                        "stands: move the fix into the exercise's cells, or run its check again after the fix."
+                    )
+        if len(self.rows) > 1:
+            lines.append(f"score: {self.score}/{self.max_score}")
+        return "\n".join(lines)
+
+
+def check(name=None):
+    """Check exercise `name` (e.g. "ex3") where it stands, or, with no name, every exercise defined so far."""
+    namespace = sys._getframe(1).f_globals  # the notebook's variables: check() is called from one of its cells
+    if name is not None:
+        if name not in EXERCISES:
+            raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(EXERCISES)}")
+        result = judge(name, hand_over_exercise(name, namespace))
+        seen = {variable: namespace[variable] for variable in EXERCISES[name]["reads"] if variable in namespace}
+        _WHERE_IT_STANDS[name] = (result, seen)
+        return CheckReport([(name, result, None, [])])
+    rows = []
+    for each in EXERCISES:
+        then, seen = _WHERE_IT_STANDS.get(each, (None, {}))
+        rows.append((each, judge(each, hand_over_exercise(each, namespace)), then, reassigned(seen, namespace)))
+    return CheckReport(rows)
+
+
+def _need(ns, name, kind=None):
+    """Return ns[name]; fail with a message when it is missing or not of type `kind`."""
+    expect(
+        name in ns,
+        f"`{name}`",
+        f"`{name}` is not defined: the exercise cell must create it (did the cell run?)",
+        f"Create `{name}` in the exercise's cell, with exactly this name, and run the cell.",
+    )
+    value = ns[name]
+    if kind is not None:
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expect(
+            isinstance(value, kind),
+            f"`{name}`",
+            f"`{name}` should be a {expected}, got {type(value).__name__}",
+            f"`{name}` must be a {expected}.",
+        )
+    return value
+
+
+def _array(ns, name):
+    """Return ns[name] (a tensor, array or list of numbers) as a float NumPy array."""
+    value = _need(ns, name, (torch.Tensor, np.ndarray, list, tuple))
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=float)
+
+
+def _logits(model, X):
+    """Run `model` on X in eval mode without gradients, on the model's device; restore its mode."""
+    param = next(model.parameters(), None)
+    model_device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            return model(X.to(model_device)).detach().float().cpu()
+    finally:
+        model.train(was_training)
+
+
+def _labels(logits):
+    """One logit per sample means binary (positive logit = class 1); several mean argmax."""
+    if logits.ndim == 2 and logits.shape[1] == 1:
+        logits = logits[:, 0]
+    return (logits > 0).long() if logits.ndim == 1 else logits.argmax(dim=1)
+
+
+def _accuracy(model, X, y):
+    """Percentage of the samples in X that `model` labels correctly, computed here."""
+    labels = _labels(_logits(model, X))
+    expect(
+        labels.shape == y.shape,
+        "the predictions' shape",
+        f"the model's predictions have shape {tuple(labels.shape)}, expected {tuple(y.shape)}",
+        "The model should return one row of logits per sample.",
+    )
+    return (labels == y.long()).sum().item() / len(y) * 100
+
+
+def _is_affine(model, features=2):
+    """True when model(t*a + (1-t)*b) == t*model(a) + (1-t)*model(b): the model is linear (plus a bias)."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(256, features, generator=generator), torch.randn(256, features, generator=generator)
+    mixed = _logits(model, 0.3 * a + 0.7 * b)
+    return torch.allclose(mixed, 0.3 * _logits(model, a) + 0.7 * _logits(model, b), rtol=1e-3, atol=1e-4)
+
+
+def _assert_optimizes(optimizer, model, optimizer_name, model_name):
+    """`optimizer` updates exactly the parameters of `model`."""
+    owned = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    expect(
+        owned == {id(p) for p in model.parameters()},
+        f"`{optimizer_name}`'s parameters",
+        f"`{optimizer_name}` does not hold the parameters of `{model_name}`",
+        f"Build {optimizer_name} from {model_name}.parameters(): an optimizer built for another model "
+        f"leaves {model_name} untouched.",
+    )
+
+
+def _plots_values(fig, values):
+    """True when some line in `fig` has exactly these y values."""
+    return any(
+        len(line.get_ydata()) == len(values) and np.allclose(np.asarray(line.get_ydata(), dtype=float), values)
+        for ax in fig.axes
+        for line in ax.get_lines()
+    )
+
+
+def _points_and_regions(ax):
+    """(number of scattered points, whether filled decision regions are drawn) for one plot."""
+    points = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
+    return points, any(isinstance(c, ContourSet) for c in ax.collections)
+
+
+def _expect_boundary(ax, part, where):
+    """`ax` shows filled decision regions; no plot, or an empty one, means they went to a figure of its own."""
+    points, regions = _points_and_regions(ax) if ax is not None else (0, False)
+    expect(
+        regions or points,
+        part,
+        f"{where} is empty: the decision boundary was drawn somewhere else. A plotting function that "
+        "calls plt.figure() opens a figure of its own and leaves this one blank",
+        "Draw on the current axes: use the course's plot_decision_boundary, or take plt.figure() out of your own.",
+    )
+    expect(
+        regions,
+        part,
+        f"{where} shows no decision regions",
+        "Draw it with plot_decision_boundary(model, X, y), which fills the regions and scatters the points.",
+    )
+    return points
+
+
+def checks_from(code):
+    """The exercises that checks ``code`` registers, apart from those this process registered before."""
+    global EXERCISES
+    before, EXERCISES = EXERCISES, {}
+    try:
+        exec(compile(code, "<course checks>", "exec"), {"__name__": "__course_checks__"})
+        return EXERCISES
+    finally:
+        EXERCISES = before
+
+
+class LoadedChecks(list):
+    """The names of the exercises ``use_checks`` loaded, shown as one line in the notebook."""
+
+    def __repr__(self):
+        return f"the self-check is ready: {len(self)} exercises ({', '.join(self)}); check('{self[0]}') runs one"
+
+
+def use_checks(path):
+    """Load the checks of an exercise notebook from ``path``, relative to the course's folder (this file's)."""
+    file = Path(__file__).resolve().parent / path
+    namespace = {"__name__": "__course_checks__", "__file__": str(file)}
+    exec(compile(file.read_text(encoding="utf-8"), str(file), "exec"), namespace)
+    return LoadedChecks(EXERCISES)
