@@ -212,3 +212,36 @@ def model_2_cell(notebook_text: str) -> nbformat.NotebookNode:
     """The cell of a saved lesson 03 that trains model 2."""
     (cell,) = [cell for cell in nbformat.reads(notebook_text, as_version=4).cells if 'desc="model 2")' in cell.source]
     return cell
+
+
+OPENED = """(count) => {
+    const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+    return panel !== null && panel.querySelectorAll('.jp-Cell').length === count;
+}"""
+COLLAPSED = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell')]
+    .map(cell => cell.querySelector('.jp-InputPlaceholder') !== null)"""
+
+
+@pytest.mark.slow
+@pytest.mark.long  # every exercise notebook opened in the browser: make test-long
+def test_each_exercise_notebook_opens_with_the_cells_the_course_wrote_collapsed(tmp_path):
+    """In JupyterLab a students' notebook shows its exercises, and the setup, self-check and checks as one line each."""
+    repo = copy_of_repository(tmp_path / "repo")
+    (tmp_path / "jupyter").mkdir()
+    opened = {}
+    with running_jupyterlab(repo, tmp_path / "jupyter", LAB_SETTINGS) as url, chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto(url)
+        page.locator(".jp-DirListing-item", has_text="exercises").first.dblclick()
+        for path in sorted((repo / "exercises").glob("*.ipynb")):
+            notebook = nbformat.read(path, as_version=4)
+            start = time.perf_counter()
+            page.locator(".jp-DirListing-item", has_text=path.name).dblclick()
+            page.wait_for_function(OPENED, arg=len(notebook.cells), timeout=120_000)
+            opened[path.name] = round(time.perf_counter() - start, 2)
+            collapsed = page.evaluate(COLLAPSED)
+            code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+            hidden = [cell.metadata.get("jupyter", {}).get("source_hidden", False) for cell in code]
+            assert collapsed == hidden and sum(hidden) >= 3, path.name  # setup, self-check, checks
+            screenshot(page, f"jupyterlab_{path.stem}_opened")  # the next opens in a tab of its own, shown
+    (SCREENSHOTS / "jupyterlab_exercises_opened.json").write_text(json.dumps(opened, indent=2) + "\n")
