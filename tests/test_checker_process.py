@@ -77,9 +77,6 @@ attempt("ctypes", lambda: ctypes.CDLL(None))
 attempt("fork while not judging", lambda: os._exit(0) if os.fork() == 0 else os.wait())
 walls.guard(Path({str(private)!r}), [], judging=True)
 attempt("fork while judging", lambda: os.fork())
-attempt("compile", lambda: compile("1", "<x>", "eval"))
-assert "tabnanny" not in sys.modules  # so that importing it would load it
-attempt("import", lambda: __import__("tabnanny"))
 attempt("kill", lambda: os.kill(os.getppid(), 0))
 """,
         tmp_path,
@@ -107,8 +104,9 @@ attempt("kill", lambda: os.kill(os.getppid(), 0))
         ("ctypes.dlopen", ("libc.so.6",), False, "ctypes.dlopen"),
         ("os.fork", (), False, None),
         ("os.fork", (), True, "os.fork"),
-        ("import", ("tabnanny", None, [], [], []), True, "import"),
-        ("compile", (b"1", "<x>"), True, "compile"),
+        ("import", ("tabnanny", None, [], [], []), True, None),  # torch imports on first use of a path
+        ("compile", (b"1", "<x>"), True, None),  # as typing compiles a forward reference
+        ("os.kill", (1, 9), True, "os.kill"),
     ],
 )
 def test_the_audit_policy_event_by_event(tmp_path, event, args, judging, refused):
