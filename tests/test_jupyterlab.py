@@ -42,8 +42,11 @@ READ_CELLS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-m
         images: [...cell.querySelectorAll('.jp-OutputArea-output img')]
             .map(img => img.complete && img.naturalWidth > 0),
     }))"""
-ALL_CELLS_RAN = """() => { const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
-    return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)); }"""
+# every code cell shows its execution count, but a collapsed one (the setup cell), which shows no prompt
+ALL_CELLS_RAN = """() => { const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')]
+        .filter(cell => !cell.querySelector('.jp-InputPlaceholder'));
+    return cells.length > 0
+        && cells.every(cell => /\\[\\d+\\]/.test(cell.querySelector('.jp-InputPrompt').textContent)); }"""
 
 
 def copy_of_repository(target: Path) -> Path:
