@@ -28,6 +28,7 @@ import inspect
 import io
 import math
 import operator
+import signal
 import string
 import sys
 from pathlib import Path
@@ -61,6 +62,7 @@ __all__ = [
     "check",
     "exercise",
     "expect",
+    "hidden_part",
     "math",
     "nn",
     "np",
@@ -1241,28 +1243,45 @@ def rebuild(plain):
 
 
 # ---------------------------------------- 3. the checks: registered by an assignment, run by check() and the grader
-EXERCISES: dict = {}  # name -> {"points", "hint", "reads", "probes", "check": function(namespace)}
+EXERCISES: dict = {}  # name -> {"points", "hint", "reads", "probes", "parts": [{"name", "points", "check", ...}]}
 _WHERE_IT_STANDS: dict = {}  # name -> (its result when check(name) ran, {variable: the object it handed over})
 
 
-def exercise(name, points, hint, reads=(), probes=None):
-    """Register the decorated function as the check of exercise `name`, worth `points`.
+def exercise(name, points, hint, reads=(), probes=None, part=""):
+    """Register the decorated function as a check of exercise `name`, worth `points`.
 
-    `reads` names the variables the check reads; `probes` maps a function's name to the argument
-    tuples the check calls it with (a function is handed over as its results on those).
+    An exercise can be worth several points, split across named parts: one `@exercise(...,
+    part="the values")` per part, each judged on its own, so that a part that fails costs its own
+    points only. `reads` names the variables the check reads; `probes` maps a function's name to
+    the argument tuples the check calls it with (a function is handed over as its results on those).
     """
 
     def register(check_fn):
-        EXERCISES[name] = {
-            "points": points,
-            "hint": hint,
-            "reads": tuple(reads),
-            "probes": dict(probes or {}),
-            "check": check_fn,
-        }
+        _register(name, {"name": part, "points": points, "hint": hint, "reads": tuple(reads), "check": check_fn})
+        EXERCISES[name]["probes"].update(probes or {})
         return check_fn
 
     return register
+
+
+def hidden_part(name, part, points, reads=()):
+    """Declare a hidden part of exercise `name`: the grader judges it; your notebook only counts it.
+
+    The students' module of checks declares each hidden part this way, with none of its code.
+    """
+    _register(name, {"name": part, "points": points, "hint": "", "reads": tuple(reads), "check": None})
+
+
+def _register(name, part):
+    entry = EXERCISES.setdefault(name, {"hint": part["hint"], "reads": (), "probes": {}, "parts": []})
+    names = [each["name"] for each in entry["parts"]]
+    if part["name"] in names:  # the cell ran again: its part is replaced where it stood
+        entry["parts"][names.index(part["name"])] = part
+    else:
+        entry["parts"].append(part)
+    entry["reads"] = tuple(dict.fromkeys(variable for each in entry["parts"] for variable in each["reads"]))
+    entry["points"] = sum(each["points"] for each in entry["parts"])
+    entry["hint"] = entry["hint"] or part["hint"]
 
 
 class CheckFailed(AssertionError):
@@ -1299,29 +1318,51 @@ class _ReadTracker(dict):
         return super().__contains__(name)
 
 
-def run_check(name, values):
-    """Run exercise `name`'s check on `values` (rebuilt from a hand-over); return passed, part, message, hint."""
+class CheckTimeout(BaseException):  # not an Exception: a check's own `except Exception` must not swallow it
+    """A part of a check ran past the time the grader gives it."""
+
+
+def _on_alarm(signum, frame):
+    raise CheckTimeout
+
+
+def _failed(part, message, hint):
+    return {"passed": False, "part": part, "message": message, "hint": hint}
+
+
+def run_check(name, values, time_limit=None, part=None):
+    """Run a check of exercise `name` (`part`: its part, by default its first) on `values`, rebuilt from a hand-over.
+
+    Returns passed, part (where it failed), message and hint. With `time_limit` (seconds), the
+    check is stopped when it runs longer, and fails saying so.
+    """
+    check_part = part or EXERCISES[name]["parts"][0]
     tracker = _ReadTracker(values)
+    if time_limit is not None:
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        EXERCISES[name]["check"](tracker)
+        check_part["check"](tracker)
         result = {"passed": True, "part": "", "message": "passed", "hint": ""}
     except CheckFailed as failure:
-        result = {"passed": False, "part": failure.part, "message": str(failure), "hint": failure.hint}
+        result = _failed(failure.part, str(failure), failure.hint)
     except NotImplementedError:
         message = "your code still raises NotImplementedError, the placeholder of an unsolved exercise"
-        hint = "Replace `raise NotImplementedError` with your code, then run the cell again."
-        result = {"passed": False, "part": "your code", "message": message, "hint": hint}
+        result = _failed("your code", message, "Replace `raise NotImplementedError` with your code, then run the cell.")
+    except CheckTimeout:
+        message = f"the check ran longer than {time_limit:g} s and was stopped"
+        result = _failed("time limit", message, check_part["hint"])
     except Exception as error:  # a check must report, never crash the notebook
-        message = f"checking your objects raised {type(error).__name__}: {error}"
-        result = {"passed": False, "part": "running the check", "message": message, "hint": EXERCISES[name]["hint"]}
-    undeclared = sorted(tracker.read - set(EXERCISES[name]["reads"]))
+        result = _failed("running the check", f"checking your objects raised {type(error).__name__}: {error}", "")
+        result["hint"] = check_part["hint"]
+    finally:
+        if time_limit is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    undeclared = sorted(tracker.read - set(check_part["reads"]))
     if undeclared:  # a fault of the course's master, not of the student's: say so loudly
-        result = {
-            "passed": False,
-            "part": "the check itself",
-            "message": f"the check of {name} reads {undeclared}, which its @exercise(reads=...) does not name",
-            "hint": "This is a fault in the course's notebook, not in your work: tell your instructor.",
-        }
+        message = f"the check of {name} reads {undeclared}, which its @exercise(reads=...) does not name"
+        hint = "This is a fault in the course's notebook, not in your work: tell your instructor."
+        result = _failed("the check itself", message, hint)
     return result
 
 
@@ -1339,38 +1380,65 @@ def hand_over_exercise(name, namespace, limit=None, exercises=None):
         return f"{type(error).__name__}: {error}"[:2000]
 
 
-def judge(name, handed_over):
+def judge(name, handed_over, time_limit=None):
     """Exercise `name`'s result on what was handed over: bytes, or the text of why the hand-over failed.
 
-    The grader's checker calls this in a process of its own; check() calls it in your notebook.
+    Each part of the exercise is judged on its own (with `time_limit` seconds each, when given);
+    a hidden part that this notebook only declares is counted, not judged. The result says
+    whether every judged part passed, their points, each part's result in `parts`, and, as
+    `part`, `message` and `hint`, why the first part that failed did. The grader's checker calls
+    this in a process of its own; check() calls it in your notebook.
     """
+    parts = EXERCISES[name]["parts"]
+    judged = [part for part in parts if part["check"] is not None]
     if isinstance(handed_over, str):
-        return {
-            "passed": False,
-            "part": "handing over your answer",
-            "message": f"your answer could not be handed over to the checks: {handed_over}",
-            "hint": "Keep to the objects the exercise asks for: tensors, arrays, numbers, lists, dicts, "
-            "models built from torch.nn layers, optimizers, figures.",
-        }
+        hint = (
+            "Keep to the objects the exercise asks for: tensors, arrays, numbers, lists, dicts, "
+            "models built from torch.nn layers, optimizers, figures."
+        )
+        failure = _failed("handing over your answer", f"your answer could not be handed over: {handed_over}", hint)
+        return _summary(name, {part["name"]: failure for part in judged})
     refusals.clear()
+    results = {}
     try:
         values = rebuild(load_handover(handed_over))
-        result = run_check(name, values)
+        results = {part["name"]: run_check(name, values, time_limit, part) for part in judged}
     except MalformedHandover as error:
         refusals.append(str(error))
-    if refusals:  # even when the check caught the error: what the forward pass asked for was refused
-        return {
-            "passed": False,
-            "part": "handing over your answer",
-            "message": f"what your notebook handed over is malformed: {refusals[0]}",
-            "hint": "Run the notebook again from the top in a fresh kernel.",
-        }
-    return result
+    if refusals:  # even when a check caught the error: what the forward pass asked for was refused
+        message = f"what your notebook handed over is malformed: {refusals[0]}"
+        failure = _failed("handing over your answer", message, "Run the notebook again from the top in a fresh kernel.")
+        results = {part["name"]: failure for part in judged}
+    return _summary(name, results)
+
+
+def _summary(name, results):
+    """An exercise's result from its parts' (`results`: part name -> result): all of them, and the first failure."""
+    parts = [
+        {"name": part["name"], "points": part["points"], "hidden": part["check"] is None}
+        | ({"judged": False} if part["check"] is None else {"judged": True, **results[part["name"]]})
+        for part in EXERCISES[name]["parts"]
+    ]
+    judged = [part for part in parts if part["judged"]]
+    failed = [part for part in judged if not part["passed"]]
+    first = failed[0] if failed else {"part": "", "message": "passed", "hint": ""}
+    return {
+        "passed": not failed,
+        "points": sum(part["points"] for part in judged if part["passed"]),
+        "part": first["part"],
+        "message": first["message"],
+        "hint": first["hint"],
+        "parts": parts,
+    }
 
 
 def reassigned(seen, namespace):
     """The variables in `seen` (name -> object) that `namespace` no longer holds, or holds as another object."""
     return sorted(name for name, value in seen.items() if name not in namespace or namespace[name] is not value)
+
+
+def _points(points):
+    return f"{points:g} point{'s' * (points != 1)}"
 
 
 class CheckReport:
@@ -1379,36 +1447,58 @@ class CheckReport:
     def __init__(self, rows):
         self.rows = rows  # (name, result now, result where it stands or None, variables reassigned since)
         # the grader keeps what an exercise scored where it stands
-        self.score = sum(EXERCISES[name]["points"] for name, now, then, _ in rows if (then or now)["passed"])
-        self.max_score = sum(EXERCISES[name]["points"] for name, *_ in rows)
+        self.score = sum((then or now)["points"] for name, now, then, _ in rows)
+        self.max_score = sum(_judged_points(name) for name, *_ in rows)
+        self.hidden_points = sum(EXERCISES[name]["points"] - _judged_points(name) for name, *_ in rows)
 
     def __repr__(self):
         lines = []
         for name, now, then, changed in self.rows:
-            points = EXERCISES[name]["points"]
-            earned = f"({points} point{'s' * (points != 1)})"
-            official = then or now
-            if official["passed"] and now["passed"]:
-                lines.append(f"{name}: PASS {earned}")
-            elif official["passed"]:
-                since = f"`{'`, `'.join(changed)}` changed" if changed else "its objects changed"
-                lines.append(
-                    f"{name}: PASS where it stands {earned}. Since then {since}, so it would fail now "
-                    f"({now['part']}: {now['message']}). An exercise is graded right after its own cells, "
-                    "so it keeps its point."
-                )
-            else:
-                lines.append(
-                    f"{name}: FAIL at {official['part']}: {official['message']}\n     hint: {official['hint']}"
-                )
-                if then is not None and now["passed"]:
-                    lines.append(
-                        f"     It passes now, so a later cell fixed it; it is graded where check({name!r}) "
-                        "stands: move the fix into the exercise's cells, or run its check again after the fix."
-                    )
+            lines += _exercise_lines(name, now, then, changed)
         if len(self.rows) > 1:
-            lines.append(f"score: {self.score}/{self.max_score}")
+            hidden = f" (and {_points(self.hidden_points)} of hidden parts, judged when graded)"
+            lines.append(f"score: {self.score:g}/{self.max_score:g}{hidden if self.hidden_points else ''}")
         return "\n".join(lines)
+
+
+def _judged_points(name):
+    return sum(part["points"] for part in EXERCISES[name]["parts"] if part["check"] is not None)
+
+
+def _exercise_lines(name, now, then, changed):
+    """The lines check() shows for one exercise: PASS or FAIL, each failing part's reason and hint."""
+    official = then or now
+    parts = [part for part in official["parts"] if part["judged"]]
+    hidden = [part for part in official["parts"] if not part["judged"]]
+    earned = _points(_judged_points(name)) if official["passed"] else None
+    if official["passed"] and now["passed"]:
+        lines = [f"{name}: PASS ({earned})"]
+    elif official["passed"]:
+        since = f"`{'`, `'.join(changed)}` changed" if changed else "its objects changed"
+        lines = [
+            f"{name}: PASS where it stands ({earned}). Since then {since}, so it would fail now "
+            f"({now['part']}: {now['message']}). An exercise is graded right after its own cells, "
+            f"so it keeps its point{'s' * (_judged_points(name) != 1)}."
+        ]
+    elif len(parts) == 1:
+        lines = [f"{name}: FAIL at {official['part']}: {official['message']}\n     hint: {official['hint']}"]
+    else:
+        lines = [f"{name}: {official['points']:g} of {_points(_judged_points(name))}"]
+        for part in parts:
+            verdict = (
+                "PASS" if part["passed"] else f"FAIL at {part['part']}: {part['message']}\n       hint: {part['hint']}"
+            )
+            lines.append(f"   {part['name']} ({_points(part['points'])}): {verdict}")
+    if not official["passed"] and then is not None and now["passed"]:
+        lines.append(
+            f"     It passes now, so a later cell fixed it; it is graded where check({name!r}) "
+            "stands: move the fix into the exercise's cells, or run its check again after the fix."
+        )
+    if hidden:
+        worth = _points(sum(part["points"] for part in hidden))
+        count = f"{len(hidden)} hidden part{'s' * (len(hidden) != 1)}"
+        lines.append(f"     and {count} worth {worth}, judged only when your notebook is graded")
+    return lines
 
 
 def check(name=None):

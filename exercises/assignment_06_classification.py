@@ -28,6 +28,12 @@
 # one where your `check("exN")` cell stands: a later cell that reuses a name, such as
 # `loss_fn`, cannot cost an earlier exercise its point.
 #
+# Exercises 7, 8 and 9 each have a **hidden part**, worth half of their point, that only the
+# grader runs: it judges what the exercise asks on data you never see (points drawn fresh from
+# the same rings and clusters, the data your plots show). The self-check tells you it is there,
+# so that passing the visible half is not mistaken for the whole point. Do the exercise, not the
+# check, and the hidden half passes too.
+#
 # ## Contents
 # 0. Setup and the self-check
 # 1. Recap: the workflow on an OR gate

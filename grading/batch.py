@@ -62,14 +62,17 @@ class Settings:
     caps: cgroups.Caps = field(default_factory=cgroups.Caps)  # all of a submission's processes together
     use_cgroups: bool = True  # where the grader may create control groups
     threads: int = 1  # torch's threads in each kernel: the cores shared among the submissions graded at once
+    show_hidden: bool = False  # the students' feedback shows the results of hidden checks too
 
     def affecting_points(self) -> dict:
         """The settings a submission's points can depend on (the fingerprint of a stored result has them).
 
         Not the threads: they change only the rounding of sums, and a class resumed with another
-        ``--jobs`` should reuse what it graded.
+        ``--jobs`` should reuse what it graded. Nor whether the feedback shows hidden results.
         """
-        return {key: value for key, value in asdict(self).items() if key not in ("use_cgroups", "threads")}
+        return {
+            key: value for key, value in asdict(self).items() if key not in ("use_cgroups", "threads", "show_hidden")
+        }
 
 
 class ClassRun:
@@ -142,7 +145,7 @@ def _job(notebook: nbformat.NotebookNode, checks: Checks, places: dict[str, Plac
     final_budget = min(settings.timeout * FINAL_CHECKS_SHARE, settings.check_timeout * len(names) + CHECK_CELL_SLACK)
     return {
         "notebook": notebook,
-        "checks_code": checks.code,
+        "checks_code": checks.visible_code,  # the kernel learns what each exercise reads, and no hidden check
         "exercises": names,
         "check_after": check_after,
         "cwd": str(work),
@@ -375,7 +378,7 @@ def grade_submissions(
             return
         with lock:
             store.save(out, outcome, keys[submission.slug], checks.assignment)
-            write_feedback(outcome, checks, out)
+            write_feedback(outcome, checks, out, settings.show_hidden)
             known[submission.slug] = outcome
             if not shared:
                 write_class_files(in_order(), checks, out)

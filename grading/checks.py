@@ -8,9 +8,14 @@ an assignment the grader knows, named after its file: ``assignment_06_...py`` is
 (``CHECKS_HEADER``). The grader reads those cells from the master, never from a submission, and
 drops their top-level ``check(...)`` calls, which are only the student's self-check.
 
+An exercise is worth the sum of its parts' points: each ``@exercise(..., part="...")`` is one
+part, judged on its own. A check cell tagged ``hidden`` too holds hidden parts: the grader runs
+them, and no student receives their code.
+
 The students' notebook has no check code (``make exercises``): each check cell becomes one line
-that calls ``check("exN")`` (``in_students_notebook`` says which cells stay), and the checks go to
-one module beside it (``students_checks_path``), which its self-check cell loads.
+that calls ``check("exN")`` (``in_students_notebook`` says which cells stay), and the visible
+checks go to one module beside it (``students_checks_path``), which its self-check cell loads and
+which declares each hidden part (``hidden_part``) without its code.
 
 The master also tells the grader where each exercise stands in a student's notebook:
 its heading (``### Exercise 3 ...``), the ids the generated exercise notebook gives its
@@ -20,6 +25,7 @@ cells, and which of its cells raise on purpose (tagged ``raises-exception``).
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MASTERS_DIR = REPO_ROOT / "solutions"
 SELF_CHECK_TAG = "self-check"  # the generated cell that makes check() available
 CHECK_TAG = "check"
+HIDDEN_TAG = "hidden"  # a check cell whose parts no student receives: the grader alone runs them
 RAISES_TAG = "raises-exception"
 SOLUTION_ONLY_TAG = "solution-only"  # such cells are left out of the students' notebook
 EXERCISE_HEADING = re.compile(r"^#+\s*(Exercise\s+\d+)\b", re.MULTILINE | re.IGNORECASE)
@@ -43,13 +50,25 @@ CHECKS_HEADER = "from self_check import *  # noqa: F403  (the check library: exe
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of an exercise's check: its name ("" for an exercise of one part), its points, whether hidden."""
+
+    name: str
+    points: float
+    hint: str
+    reads: tuple[str, ...] = ()
+    hidden: bool = False  # in a cell tagged `hidden`: in no file a student receives, judged by the grader alone
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str
-    points: int
+    points: float  # the sum of its parts' points
     hint: str
-    reads: tuple[str, ...] = ()  # the variables its check reads, handed over from the kernel
+    reads: tuple[str, ...] = ()  # the variables its checks read, handed over from the kernel
     heading: str = ""  # e.g. "Exercise 3", as its markdown heading names it
     cell_ids: tuple[str, ...] = ()  # ids of its cells in the students' notebook, heading to check cell
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,9 +80,10 @@ class Checks:
     code: str  # what the checker runs: CHECKS_HEADER, then the master's check cells without their check() calls
     exercises: tuple[Exercise, ...]
     deliberate_errors: frozenset[str] = frozenset()  # sources of the master's cells that raise on purpose
+    visible_code: str = ""  # what a student receives: ``code`` without its hidden cells, which it only declares
 
     @property
-    def max_points(self) -> int:
+    def max_points(self) -> float:
         return sum(exercise.points for exercise in self.exercises)
 
     @property
@@ -73,17 +93,17 @@ class Checks:
 
     @property
     def students_code(self) -> str:
-        """The module of checks the students' notebook loads: what the checker runs, and where it comes from."""
+        """The module of checks the students' notebook loads: its visible checks, and where they come from."""
         notebook = Path(self.students_path).parent.parent / Path(self.students_path).with_suffix(".ipynb").name
         return (
             f'''"""The checks of {notebook.as_posix()}, which its self-check cell loads.
 
 Generated from solutions/{self.master.name} by ``make exercises``: edit the master, never
-this file. The grader runs the same checks, taken from the master.
+this file. The grader runs the same checks, taken from the master, and its hidden parts too.
 """
 
 '''
-            + self.code
+            + self.visible_code
         )
 
 
@@ -153,15 +173,15 @@ def without_check_calls(source: str) -> str:
 
 
 def in_students_notebook(cell: nbformat.NotebookNode) -> bool:
-    """Whether a master's cell is in the students' notebook: not solution-only, and a check cell only as its calls."""
+    """Whether a master's cell is in the students' notebook: not solution-only or hidden, a check cell as its calls."""
     tags = cell.metadata.get("tags", [])
-    if SOLUTION_ONLY_TAG in tags:
+    if SOLUTION_ONLY_TAG in tags or HIDDEN_TAG in tags:
         return False
     return CHECK_TAG not in tags or bool(_check_calls(cell.source))
 
 
-def _declared_exercises(source: str, where: str) -> list[Exercise]:
-    """Read the literal arguments of every ``@exercise(name, points=..., hint=...)`` in a cell."""
+def _declared_parts(source: str, where: str, hidden: bool) -> list[tuple[str, Part]]:
+    """(exercise, part) for every ``@exercise(name, points=..., hint=..., reads=..., part=...)`` in a cell."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.FunctionDef):
@@ -173,17 +193,37 @@ def _declared_exercises(source: str, where: str) -> list[Exercise]:
                 and decorator.func.id == "exercise"
             ):
                 continue
+            keywords = {str(k.arg): k.value for k in decorator.keywords}
+            if hidden and "probes" in keywords:
+                raise ValueError(f"{where}: a hidden part cannot have probes: the kernel would see their inputs")
             try:
                 arguments = dict(zip(("name", "points", "hint"), map(ast.literal_eval, decorator.args), strict=False))
                 # probes are computed when the check cell runs; the rest must be written out
-                arguments.update(
-                    {str(k.arg): ast.literal_eval(k.value) for k in decorator.keywords if k.arg != "probes"}
-                )
+                arguments.update({k: ast.literal_eval(v) for k, v in keywords.items() if k != "probes"})
                 reads = tuple(str(variable) for variable in arguments.get("reads", ()))
-                found.append(Exercise(str(arguments["name"]), int(arguments["points"]), str(arguments["hint"]), reads))
+                part = Part(str(arguments.get("part", "")), arguments["points"], str(arguments["hint"]), reads, hidden)
             except (ValueError, KeyError) as error:
                 raise ValueError(f"{where}: @exercise needs literal name, points, hint and reads ({error})") from None
+            if not isinstance(part.points, int | float) or part.points < 0:
+                raise ValueError(f"{where}: the points of {arguments['name']} must be a number, not {part.points!r}")
+            found.append((str(arguments["name"]), part))
     return found
+
+
+def _tuple(texts: tuple[str, ...]) -> str:
+    """A tuple of strings as ruff formats it: double quotes, and a trailing comma when it holds one."""
+    return "(" + ", ".join(map(json.dumps, texts)) + ("," if len(texts) == 1 else "") + ")"
+
+
+def _hidden_declarations(parts: list[tuple[str, Part]]) -> str:
+    """What the students' module says of the hidden parts: each one's exercise, name, points and reads, no code."""
+    lines = [
+        f"hidden_part({json.dumps(name)}, {json.dumps(part.name)}, points={part.points!r}, reads={_tuple(part.reads)})"
+        for name, part in parts
+        if part.hidden
+    ]
+    heading = "# Judged only when the notebook is graded: declared here so that the self-check counts them."
+    return "\n".join([heading, *lines]) + "\n" if lines else ""
 
 
 def load_checks(assignment: str, masters_dir: Path = MASTERS_DIR) -> Checks:
@@ -193,25 +233,52 @@ def load_checks(assignment: str, masters_dir: Path = MASTERS_DIR) -> Checks:
 
 def read_checks(master: Path, assignment: str = "") -> Checks:
     """Read the check cells and the exercises' places from the master notebook at ``master``."""
+    every_cell = jupytext.read(master).cells
+    check_cells = [cell for cell in every_cell if CHECK_TAG in cell.metadata.get("tags", [])]
+    declared = [
+        (name, part)
+        for cell in check_cells
+        for name, part in _declared_parts(cell.source, str(master), HIDDEN_TAG in cell.metadata.get("tags", []))
+    ]
+    parts: dict[str, list[Part]] = {}
+    for name, part in declared:
+        parts.setdefault(name, []).append(part)
+    for name, listed in parts.items():
+        names = [part.name for part in listed]
+        if len(set(names)) != len(names) or (len(listed) > 1 and "" in names):
+            raise ValueError(f"{master}: the parts of {name} need distinct names, found {names}")
     # the cells of the students' notebook, by position: its cells' ids are "cell-<position>"
-    cells = [cell for cell in jupytext.read(master).cells if in_students_notebook(cell)]
-    all_cells = jupytext.read(master).cells
+    cells = [cell for cell in every_cell if in_students_notebook(cell)]
     exercises, heading, heading_at = [], "", 0
     for index, cell in enumerate(cells):
         if cell.cell_type == "markdown" and (found := EXERCISE_HEADING.search(cell.source)):
             heading, heading_at = found.group(1), index
         if CHECK_TAG in cell.metadata.get("tags", []):
             ids = tuple(f"cell-{position}" for position in range(heading_at, index + 1))
-            for declared in _declared_exercises(cell.source, str(master)):
-                exercises.append(Exercise(declared.name, declared.points, declared.hint, declared.reads, heading, ids))
-    check_sources = [cell.source for cell in all_cells if CHECK_TAG in cell.metadata.get("tags", [])]
-    declared_anywhere = [e.name for source in check_sources for e in _declared_exercises(source, str(master))]
+            for name in dict.fromkeys(name for name, _ in _declared_parts(cell.source, str(master), False)):
+                its = tuple(parts[name])
+                reads = tuple(dict.fromkeys(variable for part in its for variable in part.reads))
+                exercises.append(
+                    Exercise(name, sum(part.points for part in its), its[0].hint, reads, heading, ids, its)
+                )
     names = [exercise.name for exercise in exercises]
-    if not exercises or len(set(declared_anywhere)) != len(declared_anywhere) or set(names) != set(declared_anywhere):
+    if not exercises or len(set(names)) != len(names) or set(names) != set(parts):
         raise ValueError(
-            f"{master}: check cells must declare distinct exercises, each in a cell that calls check(), "
-            f"found {declared_anywhere}"
+            f"{master}: each exercise needs a check cell of its own that calls check() in the students' notebook, "
+            f"and at least one visible part; found {names} there, and {sorted(parts)} declared"
         )
-    code = CHECKS_HEADER + "\n\n" + "\n\n\n".join(map(without_check_calls, check_sources)) + "\n"
+
+    def code(sources: list[str]) -> str:
+        return CHECKS_HEADER + "\n\n" + "\n\n\n".join(map(without_check_calls, sources)) + "\n"
+
+    visible = [cell.source for cell in check_cells if HIDDEN_TAG not in cell.metadata.get("tags", [])]
+    hidden = _hidden_declarations(declared)
     deliberate = [cell.source.strip() for cell in cells if RAISES_TAG in cell.metadata.get("tags", [])]
-    return Checks(assignment, master, code, tuple(exercises), frozenset(deliberate))
+    return Checks(
+        assignment,
+        master,
+        code([cell.source for cell in check_cells]),
+        tuple(exercises),
+        frozenset(deliberate),
+        code(visible) + ("\n\n" + hidden if hidden else ""),
+    )

@@ -12,20 +12,30 @@ import base64
 import html
 import io
 import json
+import math
 import re
 import resource
 import statistics
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from grading.checks import Checks
+from grading.reports import points_text
 from grading.results import Outcome
 from grading.store import write_atomically
 
 MOST_COMMON = 5  # failures listed per exercise
 SLOWEST = 10  # submissions listed by time
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def _possible_totals(checks: Checks) -> list[float]:
+    """Every total from 0 to the maximum, in steps of the smallest share of a point a part is worth."""
+    shares = [Fraction(part.points).limit_denominator(100) for e in checks.exercises for part in e.parts]
+    step = Fraction(math.gcd(*(s.numerator for s in shares)), math.lcm(*(s.denominator for s in shares)))
+    return [float(step * n) for n in range(int(Fraction(checks.max_points).limit_denominator(100) / step) + 1)]
 
 
 def summarise(outcomes: list[Outcome], checks: Checks, submissions: int, **run: Any) -> dict[str, Any]:
@@ -50,7 +60,7 @@ def summarise(outcomes: list[Outcome], checks: Checks, submissions: int, **run: 
             "points": outcome.points(checks),
             "total": outcome.total(checks),
             "status": outcome.status,
-            "feedback": f"feedback/{outcome.submission.slug}.html",
+            "feedback": f"instructor/{outcome.submission.slug}.html",  # every part's result, hidden ones too
         }
         for outcome in sorted(outcomes, key=lambda outcome: outcome.submission.label)
     ]
@@ -62,7 +72,7 @@ def summarise(outcomes: list[Outcome], checks: Checks, submissions: int, **run: 
         "complete": len(outcomes) == submissions,
         "max_points": checks.max_points,
         "totals": {
-            "histogram": {str(score): totals.count(score) for score in range(checks.max_points + 1)},
+            "histogram": {points_text(score): totals.count(score) for score in _possible_totals(checks)},
             "mean": statistics.mean(totals) if totals else None,
             "median": statistics.median(totals) if totals else None,
         },
@@ -113,7 +123,7 @@ def _histogram(summary: dict[str, Any]):
 
         ax.bar(scores, list(summary["totals"]["histogram"].values()), color="#0072B2")  # the course's blue
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # submissions are counted whole
-        ax.set_xlabel(f"total points (of {summary['max_points']})")
+        ax.set_xlabel(f"total points (of {points_text(summary['max_points'])})")
         ax.set_ylabel("submissions")
         ax.set_title("Distribution of totals")
 
@@ -167,8 +177,8 @@ def _students_table(summary: dict[str, Any]) -> str:
     for student in summary["students"]:
         link = f'<a href="{html.escape(student["feedback"])}">{html.escape(student["submission"])}</a>'
         cells = [f'<td data-value="{html.escape(student["submission"])}">{link}</td>']
-        cells += [f"<td>{student['points'][name]}</td>" for name in exercises]
-        cells += [f"<td>{student['total']}</td>", f"<td>{html.escape(student['status'])}</td>"]
+        cells += [f"<td>{points_text(student['points'][name])}</td>" for name in exercises]
+        cells += [f"<td>{points_text(student['total'])}</td>", f"<td>{html.escape(student['status'])}</td>"]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
         '<table class="sortable" id="students"><caption>Every submission; a column\'s button sorts by it</caption>'
@@ -188,7 +198,7 @@ def render_html(summary: dict[str, Any]) -> str:
         f"<h1>{html.escape(summary['assignment'])}: the class at a glance</h1>",
         f"<p>{summary['graded']} of {summary['submissions']} submissions ({html.escape(state)}). Mean total "
         f"{summary['totals']['mean'] if summary['totals']['mean'] is None else round(summary['totals']['mean'], 2)}"
-        f" of {summary['max_points']}.</p>",
+        f" of {points_text(summary['max_points'])}.</p>",
         "<h2>Students</h2>",
         _students_table(summary),
         f'<img alt="distribution of totals: submissions per total" '

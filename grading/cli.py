@@ -46,7 +46,7 @@ from grading import cgroups, sandbox, store
 from grading.batch import ClassResult, ClassRun, Settings, grade_submissions
 from grading.checks import MASTERS_DIR, Checks, assignments, load_checks
 from grading.class_report import summarise, write_class_report
-from grading.reports import write_class_files, write_feedback
+from grading.reports import points_text, write_class_files, write_feedback
 from grading.results import Outcome
 from grading.submissions import find_submissions
 
@@ -91,8 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     masters.add_argument(
         "--masters", type=Path, default=MASTERS_DIR, help="the folder of assignment masters (default: solutions/)"
     )
+    hidden = argparse.ArgumentParser(add_help=False)
+    hidden.add_argument(
+        "--show-hidden",
+        action="store_true",
+        help="show the results of hidden checks in the students' feedback/ too (default: withheld; "
+        "grades.csv, results.json and instructor/ always show them)",
+    )
     grade = commands.add_parser(
-        "grade", parents=[masters], help="grade submissions and write grades.csv, results.json and feedback/"
+        "grade", parents=[masters, hidden], help="grade submissions and write grades.csv, results.json and feedback/"
     )
     grade.add_argument("assignment", help="the assignment's name, as `list` shows it (e.g. assignment_06)")
     grade.add_argument("submissions", nargs="+", help=".ipynb or .py notebooks, or folders of them")
@@ -145,13 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", parents=[masters], help="list the assignments the grader knows")
 
     report = commands.add_parser(
-        "report", parents=[masters], help="write grades.csv, results.json and report.html from a folder's results"
+        "report",
+        parents=[masters, hidden],
+        help="write grades.csv, results.json, feedback/ and report.html from a folder's results",
     )
     report.add_argument("out", type=Path, help="the folder the shards graded into")
     return parser
 
 
-def write_report(out: Path, masters: Path) -> int:
+def write_report(out: Path, masters: Path, show_hidden: bool = False) -> int:
     """``report OUT``: the class's files from every result stored in ``out``."""
     try:
         assignment, outcomes = store.load_all(out)
@@ -163,7 +172,7 @@ def write_report(out: Path, masters: Path) -> int:
         return 2
     checks = load_checks(assignment, masters)
     for outcome in outcomes:  # the feedback pages the report links, whichever shard or version graded them
-        write_feedback(outcome, checks, out)
+        write_feedback(outcome, checks, out, show_hidden)
     write_class_files(outcomes, checks, out)
     write_class_report(summarise(outcomes, checks, len(outcomes), reused=len(outcomes), graded_now=0), out)
     print(
@@ -174,14 +183,14 @@ def write_report(out: Path, masters: Path) -> int:
 
 
 def _progress_line(outcome: Outcome, checks: Checks) -> str:
-    score = f"{outcome.total(checks)}/{checks.max_points}"
+    score = f"{points_text(outcome.total(checks))}/{points_text(checks.max_points)}"
     return f"{outcome.status[:40]:<40} {score} {outcome.seconds:6.1f} s  {outcome.submission.label}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "report":
-        return write_report(args.out, args.masters)
+        return write_report(args.out, args.masters, args.show_hidden)
     known = assignments(args.masters)
     if args.command == "list":
         for name, master in sorted(known.items()):
@@ -219,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         limits=sandbox.Limits(memory_bytes=args.memory),
         caps=cgroups.Caps(processes=args.processes, memory_bytes=args.memory_total),
         threads=max(1, (os.cpu_count() or 1) // args.jobs),
+        show_hidden=args.show_hidden,
     )
     run, stopped_by = ClassRun(), []
 

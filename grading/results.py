@@ -14,13 +14,29 @@ from grading.submissions import Submission
 
 
 @dataclass(frozen=True)
+class PartResult:
+    """One part of an exercise's check: passed, or where it failed, what it found, and a hint."""
+
+    name: str
+    passed: bool
+    part: str = ""
+    message: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class CheckResult:
-    """One exercise's result: which part of its check failed, what it found, and a hint for that part."""
+    """One exercise's result: whether every part passed, each part's verdict, and why the first failure failed."""
 
     passed: bool
     part: str = ""
     message: str = "the check did not run"
     hint: str = ""
+    parts: tuple[PartResult, ...] = ()
+
+    def part_passed(self, name: str) -> bool:
+        """Whether the part ``name`` passed; a part the checker gave no verdict on did not."""
+        return any(part.passed for part in self.parts if part.name == name) or (not self.parts and self.passed)
 
 
 @dataclass
@@ -38,12 +54,19 @@ class Outcome:
     def passed(self) -> dict[str, bool]:
         return {name: result.passed for name, result in self.results.items()}
 
-    def points(self, checks: Checks) -> dict[str, int]:
-        """Each exercise's points: all of them where it passed, none where it failed."""
-        return {e.name: e.points if self.passed[e.name] else 0 for e in checks.exercises}
+    def points(self, checks: Checks, hidden: bool = True) -> dict[str, float]:
+        """Each exercise's points: those of its parts that passed (``hidden``: its hidden parts' too)."""
+        return {
+            e.name: sum(
+                part.points
+                for part in e.parts
+                if (hidden or not part.hidden) and self.results[e.name].part_passed(part.name)
+            )
+            for e in checks.exercises
+        }
 
-    def total(self, checks: Checks) -> int:
-        return sum(self.points(checks).values())
+    def total(self, checks: Checks, hidden: bool = True) -> float:
+        return sum(self.points(checks, hidden).values())
 
 
 def run_notes(result: dict, cell_timeout: float, timeout: float) -> list[str]:
@@ -76,10 +99,18 @@ def status_of(result: dict) -> str:
     return "ok"
 
 
-def _result(record: dict | None) -> CheckResult:
+def check_result(record: dict | None) -> CheckResult:
+    """An exercise's result as the checker reported it (``judge.result_of``), or as it was stored."""
     if not record:
         return CheckResult(False)
-    return CheckResult(record["passed"], record.get("part", ""), record.get("message", ""), record.get("hint", ""))
+    parts = tuple(
+        PartResult(part["name"], part["passed"], part.get("part", ""), part.get("message", ""), part.get("hint", ""))
+        for part in record.get("parts", [])
+        if part.get("judged", True)
+    )
+    return CheckResult(
+        record["passed"], record.get("part", ""), record.get("message", ""), record.get("hint", ""), parts
+    )
 
 
 def graded_results(
@@ -91,11 +122,11 @@ def graded_results(
         name, place = exercise.name, places[exercise.name]
         here, at_end = result.get("where_it_stands", {}).get(name), result.get("at_end", {}).get(name)
         if place.index is None or here is None:
-            results[name] = _result(at_end)
+            results[name] = check_result(at_end)
             reason = place.how if place.index is None else "the run ran out of time before reaching it"
             notes.append(f"{name} was checked at the end of the notebook: {reason}.")
             continue
-        results[name] = _result(here)
+        results[name] = check_result(here)
         if not place.how.startswith("its check cell"):
             notes.append(f"{name} was checked after {describe(notebook, place.index)}, found by {place.how}.")
         if here["passed"] and at_end is not None and not at_end["passed"]:
@@ -103,7 +134,7 @@ def graded_results(
             what = f"later cells assign {and_list(changed)} again" if changed else "later cells change its objects"
             notes.append(
                 f"{name} passed where it stands; {what}, so a check at the end of the notebook would fail "
-                f"({at_end['part']}: {at_end['message']}). It keeps its point."
+                f"({at_end['part']}: {at_end['message']}). It keeps its point{'s' * (exercise.points != 1)}."
             )
     return results, notes
 

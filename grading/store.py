@@ -1,8 +1,8 @@
 """Each graded submission's outcome, on disk as soon as it is known, and reused when nothing changed.
 
 ``--out/results/<slug>.json`` holds one submission's outcome and the *fingerprint* it was graded
-under: a hash of the submission's bytes, the master's checks, ``helper_functions.py`` and every
-setting that can change points. Running the same command again reuses an outcome whose
+under: a hash of the submission's bytes, the master's checks, ``helper_functions.py``,
+``self_check.py`` and every setting that can change points. Running the same command again reuses an outcome whose
 fingerprint still matches, so an interrupted class resumes where it stopped, and a changed
 submission, master or setting is graded again. Every file is written atomically (a temporary
 file in the same folder, then ``os.replace``): a killed grader leaves whole files or none.
@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from grading.checks import REPO_ROOT, Checks
-from grading.results import CheckResult, Outcome
+from grading.results import Outcome, check_result
 from grading.submissions import Submission
 
 RESULTS = "results"
-FORMAT = 3  # bump when the stored outcome changes shape: older results are then graded again
+FORMAT = 4  # bump when the stored outcome changes shape: older results are then graded again
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -45,6 +45,7 @@ def fingerprint(submission: Submission, checks: Checks, settings: dict[str, Any]
         json.dumps(sorted(checks.deliberate_errors)).encode(),
         json.dumps([dataclasses.asdict(exercise) for exercise in checks.exercises]).encode(),
         (REPO_ROOT / "helper_functions.py").read_bytes(),
+        (REPO_ROOT / "self_check.py").read_bytes(),
         json.dumps(settings, sort_keys=True, default=str).encode(),
         str(FORMAT).encode(),
     ):
@@ -104,7 +105,7 @@ def load_all(out: Path) -> tuple[str | None, list[Outcome]]:
 
 
 def _outcome(record: dict, submission: Submission) -> Outcome:
-    results = {name: CheckResult(**result) for name, result in record["results"].items()}
+    results = {name: check_result(result) for name, result in record["results"].items()}
     return Outcome(
         submission,
         record["status"],

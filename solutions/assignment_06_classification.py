@@ -28,6 +28,12 @@
 # one where your `check("exN")` cell stands: a later cell that reuses a name, such as
 # `loss_fn`, cannot cost an earlier exercise its point.
 #
+# Exercises 7, 8 and 9 each have a **hidden part**, worth half of their point, that only the
+# grader runs: it judges what the exercise asks on data you never see (points drawn fresh from
+# the same rings and clusters, the data your plots show). The self-check tells you it is there,
+# so that passing the visible half is not mistaken for the whole point. Do the exercise, not the
+# check, and the hidden half passes too.
+#
 # ## Contents
 # 0. Setup and the self-check
 # 1. Recap: the workflow on an OR gate
@@ -859,10 +865,11 @@ for epoch in range(1, EPOCHS + 1):
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise(
     "ex7",
-    points=1,
+    points=0.5,
     hint="Build optimizer_1 from model_1.parameters(); if accuracy stalls, train longer or "
     "try Adam (lr around 0.001) or SGD with momentum.",
     reads=("model_1", "optimizer_1"),
+    part="test accuracy",
 )
 def check_ex7(ns):
     model = _need(ns, "model_1", nn.Module)
@@ -878,6 +885,34 @@ def check_ex7(ns):
 
 
 check("ex7")
+
+
+# %% tags=["check", "hidden"] jupyter={"source_hidden": true}
+# Hidden from students: model_1 on 2,000 points drawn fresh from the same rings, with another seed.
+# A model that learned the rings classifies them as well as the test split; one fitted to the
+# test split the student can see does not.
+@functools.cache
+def _fresh_circles():
+    X, y = make_circles(**{**_CIRCLES, "random_state": 7})
+    return torch.from_numpy(X).float(), torch.from_numpy(y).float()
+
+
+@exercise(
+    "ex7",
+    points=0.5,
+    hint="Train on the training split only, until the model has learned the rings, not the test points.",
+    reads=("model_1",),
+    part="accuracy on fresh points",
+)
+def check_ex7_fresh(ns):
+    accuracy = _accuracy(_need(ns, "model_1", nn.Module), *_fresh_circles())
+    expect(
+        accuracy >= 95,
+        "accuracy on fresh points",
+        f"model_1 scores {accuracy:.1f}% on points drawn fresh from the same rings; at least 95% is needed",
+        "Train on X_train and y_train only; a model that has learned the rings does as well on new points.",
+    )
+
 
 # %% [markdown]
 # ### Exercise 8 (1 point): see the decision boundary
@@ -902,10 +937,11 @@ plot_decision_boundary(model_1, X_test, y_test)
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise(
     "ex8",
-    points=1,
+    points=0.5,
     hint="Make the figure first, then for each side call plt.subplot(1, 2, i) before "
     "plot_decision_boundary(model_1, X, y) with the training data (left) and the test data (right).",
     reads=("boundary_fig",),
+    part="decision regions",
 )
 def check_ex8(ns):
     fig = _need(ns, "boundary_fig", Figure)
@@ -927,6 +963,40 @@ def check_ex8(ns):
 
 
 check("ex8")
+
+# %% tags=["check", "hidden"] jupyter={"source_hidden": true}
+# Hidden from students: the points of each plot are the split asked for, not just as many points.
+from matplotlib.collections import PathCollection
+
+
+def _same_points(offsets, X):
+    """Whether a plot's points are the rows of X, in any order."""
+    if len(offsets) != len(X):
+        return False
+    ordered = [np.asarray(points, dtype=float) for points in (offsets, X)]
+    ordered = [points[np.lexsort(points.T[::-1])] for points in ordered]
+    return np.allclose(ordered[0], ordered[1], atol=1e-5)
+
+
+@exercise(
+    "ex8",
+    points=0.5,
+    hint="Plot the training split on the left and the test split on the right, as they are.",
+    reads=("boundary_fig",),
+    part="the data shown",
+)
+def check_ex8_data(ns):
+    fig = _need(ns, "boundary_fig", Figure)
+    X_train, X_test = _circles()[2], _circles()[3]
+    for ax, (side, split, X) in zip(fig.axes, (("left", "training", X_train), ("right", "test", X_test)), strict=False):
+        offsets = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+        expect(
+            any(_same_points(points, X) for points in offsets),
+            "the data shown",
+            f"the points of the {side} plot are not the {split} split",
+            f"Pass the {split} split itself to plot_decision_boundary on the {side}.",
+        )
+
 
 # %% [markdown]
 # ## 6. Multi-class classification
@@ -1010,10 +1080,11 @@ plot_decision_boundary(model_2, X_blob_test, y_blob_test)
 # %% tags=["check"] jupyter={"source_hidden": true}
 @exercise(
     "ex9",
-    points=1,
+    points=0.5,
     hint="One output per class and nn.CrossEntropyLoss with int64 labels; append each "
     "epoch's losses to blob_results; keep both figures in the variables asked for.",
     reads=("model_2", "blob_results", "blob_curves_fig", "blob_boundary_fig"),
+    part="the model, its losses and figures",
 )
 def check_ex9(ns):
     model = _need(ns, "model_2", nn.Module)
@@ -1067,6 +1138,33 @@ def check_ex9(ns):
 
 
 check("ex9")
+
+
+# %% tags=["check", "hidden"] jupyter={"source_hidden": true}
+# Hidden from students: model_2 on 1,000 points drawn fresh around the same four centres, with another seed.
+@functools.cache
+def _fresh_blobs():
+    _, _, centers = make_blobs(**_BLOBS, return_centers=True)
+    X, y = make_blobs(n_samples=1000, centers=centers, cluster_std=_BLOBS["cluster_std"], random_state=7)
+    return torch.from_numpy(X).float(), torch.from_numpy(y).long()
+
+
+@exercise(
+    "ex9",
+    points=0.5,
+    hint="Train on the training split only, until the model separates the clusters, not the test points.",
+    reads=("model_2",),
+    part="accuracy on fresh points",
+)
+def check_ex9_fresh(ns):
+    accuracy = _accuracy(_need(ns, "model_2", nn.Module), *_fresh_blobs())
+    expect(
+        accuracy >= 95,
+        "accuracy on fresh points",
+        f"model_2 scores {accuracy:.1f}% on points drawn fresh around the same centres; at least 95% is needed",
+        "Train on X_blob_train and y_blob_train only; a model that separates the clusters does as well on new points.",
+    )
+
 
 # %% [markdown]
 # ## 7. Your score

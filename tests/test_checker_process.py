@@ -217,11 +217,17 @@ def test_a_checker_that_stops_without_results_fails_every_exercise_saying_so(tmp
     assert results["at_end"] == {}
 
 
-def test_what_a_checker_sends_back_is_kept_only_as_four_bounded_fields():
-    assert judge.result_of({"passed": "yes", "part": "p" * 5000, "extra": 1}, "h") == {
-        "passed": False,
+def test_what_a_checker_sends_back_is_kept_only_as_bounded_fields_and_verdicts():
+    kept = judge.result_of(
+        {"passed": "yes", "part": "p" * 5000, "extra": 1, "points": 99, "parts": [{"name": "a", "passed": True}, 7]},
+        "h",
+    )
+    assert kept == {
+        "passed": False,  # only True is a pass
+        "judged": True,
         "part": "p" * 2000,
         "message": "",
         "hint": "",
-    }
+        "parts": [{"name": "a", "passed": True, "judged": True, "part": "", "message": "", "hint": ""}],
+    }  # no points: the grader counts them from the master's parts
     assert judge.result_of(["not", "a", "dict"], "h")["message"] == "judging this exercise gave no result"

@@ -171,13 +171,21 @@ def test_the_bundle_grades_three_submissions_in_a_bare_image_as_the_repository_d
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         results[name] = json.loads((ROOT / "autograder" / "results" / "results.json").read_text())
 
+    hidden = {
+        "ex7: accuracy on fresh points (hidden)",
+        "ex8: the data shown (hidden)",
+        "ex9: accuracy on fresh points (hidden)",
+    }
     for name, result in results.items():  # Gradescope's documented format
         assert isinstance(result["score"], int | float), name
-        assert len(result["tests"]) == 9, name
+        assert len(result["tests"]) == 12, name  # one test per part: exercises 7, 8 and 9 have a hidden part each
         for test in result["tests"]:
             assert isinstance(test["name"], str) and isinstance(test["output"], str), (name, test)
             assert isinstance(test["score"], int | float) and isinstance(test["max_score"], int | float), test
             assert test["visibility"] in VISIBILITY, test
+        # a hidden part is shown once the instructor publishes the grades; every other test at once
+        assert {t["name"] for t in result["tests"] if t["visibility"] == "after_published"} == hidden, name
+        assert {t["visibility"] for t in result["tests"] if t["name"] not in hidden} == {"visible"}, name
     assert {name: result["score"] for name, result in results.items()} == {"solution": 9, "untouched": 0, "slip": 8}
 
     out = tmp_path / "in-repository"
@@ -189,7 +197,7 @@ def test_the_bundle_grades_three_submissions_in_a_bare_image_as_the_repository_d
     )
     assert graded.returncode == 0, graded.stderr[-2000:]
     with open(out / "grades.csv", newline="") as sheet:
-        here = {Path(row["submission"]).stem: int(row["total"]) for row in csv.DictReader(sheet)}
+        here = {Path(row["submission"]).stem: float(row["total"]) for row in csv.DictReader(sheet)}
     assert here == {name: result["score"] for name, result in results.items()}
 
     abridged = {

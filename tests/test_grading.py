@@ -48,6 +48,7 @@ def checks():
 @pytest.fixture(scope="module")
 def harness(checks):
     """The self-check's library with the master's checks loaded into it, as the checker loads them."""
+    self_check.EXERCISES.clear()
     exec(compile(checks.code, "<course checks>", "exec"), {"__name__": "__course_checks__"})
     return vars(self_check)
 
@@ -256,12 +257,22 @@ def test_a_check_that_runs_too_long_is_stopped_by_the_checker(checks):
     start = time.monotonic()
     result = judge_submission(slow, handovers, 1.0, 8 * 2**30, 2**20)["where_it_stands"]["slow"]
     assert time.monotonic() - start < 30  # a guard against a hang: the check alone would sleep 60 s
-    assert result == {
-        "passed": False,
-        "part": "time limit",
-        "message": "the check ran longer than 1 s and was stopped",
-        "hint": "-",
-    }
+    stopped = {"passed": False, "part": "time limit", "message": "the check ran longer than 1 s and was stopped"}
+    assert {key: result[key] for key in stopped} == stopped and result["hint"] == "-"
+    assert [part["part"] for part in result["parts"]] == ["time limit"]
+
+
+def test_a_part_that_runs_too_long_costs_its_own_points_only(checks):
+    code = checks.code + (
+        "\n\n@exercise('two', points=1, hint='-', reads=('x',), part='slow')\n"
+        "def check_slow(ns):\n    import time\n    time.sleep(60)\n"
+        "\n\n@exercise('two', points=1, hint='-', reads=('x',), part='quick')\n"
+        "def check_quick(ns):\n    expect(ns['x'] == 1, 'x', 'x is not 1', '-')\n"
+    )
+    data = self_check.hand_over_exercise("two", {"x": 1}, exercises=self_check.checks_from(code))
+    handovers = {"where_it_stands": {"two": {"data": __import__("base64").b64encode(data).decode()}}}
+    result = judge_submission(code, handovers, 1.0, 8 * 2**30, 2**20)["where_it_stands"]["two"]
+    assert {part["name"]: part["passed"] for part in result["parts"]} == {"slow": False, "quick": True}
 
 
 def test_status_is_the_worst_thing_that_happened():
@@ -545,3 +556,22 @@ def test_zombies_left_to_the_grader_are_reaped_but_not_those_a_popen_waits_for()
     assert sandbox.reap_zombie_children(spare={spared.pid}) >= 1
     assert not Path(f"/proc/{orphan.pid}").exists()
     assert state(spared.pid) == "Z" and spared.wait() == 0
+
+
+def test_the_students_self_check_counts_the_hidden_parts_it_cannot_run(checks, circles):
+    """Assignment 6's students' module declares exercise 7's hidden part: check() says it is there and its worth."""
+    exercises = self_check.checks_from(checks.students_code)
+    assert [part["name"] for part in exercises["ex7"]["parts"]] == ["test accuracy", "accuracy on fresh points"]
+    assert exercises["ex7"]["parts"][1]["check"] is None  # declared, with no code
+    before = dict(self_check.EXERCISES)
+    self_check.EXERCISES.clear()
+    self_check.EXERCISES.update(exercises)
+    try:
+        model_1 = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+        notebook = {"model_1": model_1, "optimizer_1": torch.optim.Adam(model_1.parameters())}
+        report = repr(in_notebook({**notebook, "check": self_check.check}, 'check("ex7")'))
+    finally:
+        self_check.EXERCISES.clear()
+        self_check.EXERCISES.update(before)
+    assert report.startswith("ex7: FAIL at test accuracy")  # an untrained model: the visible part fails
+    assert report.endswith("and 1 hidden part worth 0.5 points, judged only when your notebook is graded")

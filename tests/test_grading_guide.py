@@ -1,22 +1,29 @@
 """An instructor adds an assignment by following grading/README.md, and grades it by name.
 
 ``tests/assignments/assignment_90_guide.py`` is the guide's example, written as the guide says:
-answers between the markers, one check per exercise with its hint and the variables it reads,
-the setup and self-check cells written by ``make sync``. Graded by name with ``--masters``, its
-solution earns every point and the notebook students get earns none.
+answers between the markers, checks with their hints and the variables they read, exercise 1 in
+two parts of a point each, exercise 2 with a hidden part, the setup and self-check cells written
+by ``make sync``. Graded by name with ``--masters``, its solution earns every point, the notebook
+students get earns none, and a submission that fits the visible checks earns their points alone.
+The hidden part reaches no file a student receives, and shows where the instructor looks.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
+import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
-from grading.checks import assignments, load_checks
+from grading.checks import assignment_name, assignments, load_checks
 from grading.gradescope import bundle_files
 from tools.check_notebooks import with_stable_ids
 from tools.make_exercises import exercise_notebook
@@ -51,15 +58,133 @@ def test_each_exercise_declares_what_its_check_reads():
             assert exercise.reads, f"{name} {exercise.name} declares no reads"
 
 
-@pytest.mark.slow
-def test_the_guides_assignment_is_graded_by_name(tmp_path):
-    submissions, out = tmp_path / "submissions", tmp_path / "out"
+FITS_THE_VISIBLE_CHECKS = {  # the dtype slip costs one part; a ReLU after the last layer passes all but the hidden part
+    "squares = torch.arange(10, dtype=torch.float32) ** 2": "squares = torch.arange(10) ** 2",
+    "model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))": (
+        "model = nn.Sequential(nn.Linear(3, 8), nn.Linear(8, 2), nn.ReLU())"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The guide's solution, its untouched students' notebook, and a submission that fits the visible checks."""
+    root = tmp_path_factory.mktemp("guide")
+    submissions, out = root / "submissions", root / "out"
     submissions.mkdir()
-    nbformat.write(nbformat.read(MASTER.with_suffix(".ipynb"), as_version=4), submissions / "solution.ipynb")
+    solution = nbformat.read(MASTER.with_suffix(".ipynb"), as_version=4)
+    nbformat.write(solution, submissions / "solution.ipynb")
     nbformat.write(with_stable_ids(exercise_notebook(MASTER)), submissions / "untouched.ipynb")
+    for cell in solution.cells:
+        for honest, fitted in FITS_THE_VISIBLE_CHECKS.items():
+            cell.source = cell.source.replace(honest, fitted)
+    nbformat.write(solution, submissions / "fits_the_checks.ipynb")
     command = [sys.executable, "-m", "grading", "grade", "assignment_90", str(submissions), "--out", str(out)]
     run = subprocess.run([*command, "--masters", str(MASTERS)], cwd=REPO_ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     with open(out / "grades.csv", newline="") as sheet:
-        totals = {Path(row["submission"]).stem: (row["total"], row["max"]) for row in csv.DictReader(sheet)}
-    assert totals == {"solution": ("2", "2"), "untouched": ("0", "2")}
+        rows = {Path(row["submission"]).stem: row for row in csv.DictReader(sheet)}
+    return {"out": out, "rows": rows}
+
+
+@pytest.mark.slow
+def test_the_guides_assignment_is_graded_by_name_part_by_part(graded):
+    totals = {name: (row["ex1"], row["ex2"], row["total"], row["max"]) for name, row in graded["rows"].items()}
+    assert totals == {
+        "solution": ("2", "2", "4", "4"),
+        "untouched": ("0", "0", "0", "4"),
+        "fits_the_checks": ("1", "1", "2", "4"),  # a part that fails costs its own points only
+    }
+
+
+@pytest.mark.slow
+def test_a_hidden_part_is_a_gradescope_test_published_later_and_withheld_from_the_students_feedback(graded):
+    out = graded["out"]
+    results = {
+        Path(result["extra_data"]["submission"]).stem: result
+        for result in json.loads((out / "results.json").read_text())
+    }
+    tests = {test["name"]: test for test in results["fits_the_checks"]["tests"]}
+    assert {name: test["visibility"] for name, test in tests.items()} == {
+        "ex1: values": "visible",
+        "ex1: dtype": "visible",
+        "ex2: a ReLU between the layers (hidden)": "after_published",
+        "ex2: the output and its layers": "visible",
+    }
+    assert (tests["ex1: dtype"]["score"], tests["ex1: dtype"]["max_score"]) == (0, 1)
+    assert tests["ex2: a ReLU between the layers (hidden)"]["status"] == "failed"
+    (for_student,) = [path.read_text() for path in (out / "feedback").glob("*fits_the_checks.ipynb.md")]
+    (for_instructor,) = [path.read_text() for path in (out / "instructor").glob("*fits_the_checks.ipynb.md")]
+    assert "**Score: 2/3 on the visible parts**" in for_student and "never negative" not in for_student
+    assert "- ex2: a ReLU between the layers (hidden): 1 point" in for_student  # named, its result withheld
+    assert "**Score: 2/4**" in for_instructor and "`model` is linear, or never negative" in for_instructor
+    (student_json,) = [json.loads(path.read_text()) for path in (out / "feedback").glob("*fits_the_checks.ipynb.json")]
+    assert all(test["visibility"] == "visible" for test in student_json["tests"]) and student_json["score"] == 2
+    report = (out / "report.html").read_text()
+    assert re.search(r'href="instructor/[\w_]*fits_the_checks.ipynb.html"', report)
+
+
+@pytest.mark.slow
+def test_the_report_command_publishes_hidden_results_to_the_students_feedback(graded, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    command = [sys.executable, "-m", "grading", "report", str(out), "--masters", str(MASTERS), "--show-hidden"]
+    assert subprocess.run(command, cwd=REPO_ROOT, capture_output=True).returncode == 0
+    (published,) = [path.read_text() for path in (out / "feedback").glob("*fits_the_checks.ipynb.md")]
+    assert "**Score: 2/4**" in published and "`model` is linear, or never negative" in published
+
+
+def code_lines(source: str, decorators: bool = True) -> set[str]:
+    """The stripped lines of code of ``source`` (without its decorators' lines, unless ``decorators``)."""
+    lines = source.splitlines()
+    left_out = set()
+    if not decorators:
+        for node in ast.walk(ast.parse(source)):
+            for decorator in getattr(node, "decorator_list", []):
+                left_out.update(range(decorator.lineno - 1, decorator.end_lineno or decorator.lineno))
+    return {line.strip() for number, line in enumerate(lines) if number not in left_out and line.strip()}
+
+
+def hidden_lines(master: Path) -> list[str]:
+    """The code only the master's hidden cells hold: what no student may receive.
+
+    A hidden part's declaration (its exercise, name, points and reads) is what the students'
+    module says of it, so the decorators are left out; so are the lines other cells or the
+    library share with it (``model = _need(...)``).
+    """
+    cells = jupytext.read(master).cells
+    hidden = [cell for cell in cells if "hidden" in cell.metadata.get("tags", [])]
+    shared = set().union(*(code_lines(cell.source) for cell in cells if cell not in hidden))
+    shared |= code_lines((REPO_ROOT / "self_check.py").read_text())
+    lines = set().union(*(code_lines(cell.source, decorators=False) for cell in hidden)) - shared
+    return sorted(line for line in lines if len(line) > 12 and not line.startswith("#") and not is_text(line))
+
+
+def is_text(line: str) -> bool:
+    """Whether a line is a string alone (a part's name, declared to students too)."""
+    try:
+        return isinstance(ast.literal_eval(line.rstrip(",")), str)
+    except (ValueError, SyntaxError):
+        return False
+
+
+@pytest.mark.parametrize("master", [MASTER, REPO_ROOT / "solutions" / "assignment_06_classification.py"])
+def test_no_hidden_code_or_data_reaches_a_file_a_student_receives(master):
+    hidden = hidden_lines(master)
+    assert len(hidden) >= 4, "the master has hidden checks"
+    checks = load_checks(assignment_name(master), master.parent)
+    received = {
+        "the students' notebook": jupytext.writes(exercise_notebook(master), fmt="py:percent"),
+        "the students' module of checks": checks.students_code,
+        "what the kernel is sent": checks.visible_code,
+        "self_check.py": (REPO_ROOT / "self_check.py").read_text(),
+        "helper_functions.py": (REPO_ROOT / "helper_functions.py").read_text(),
+    }
+    if master.parent.name == "solutions":  # the committed files its students open or fetch
+        notebook = REPO_ROOT / "exercises" / f"{master.stem}.py"
+        for path in (notebook, notebook.with_suffix(".ipynb"), REPO_ROOT / checks.students_path):
+            received[str(path.relative_to(REPO_ROOT))] = path.read_text()
+    leaked = {where: [line for line in hidden if line in text] for where, text in received.items()}
+    assert not any(leaked.values()), leaked
+    hidden_names = [part.name for exercise in checks.exercises for part in exercise.parts if part.hidden]
+    assert all(f'"{name}"' in checks.students_code for name in hidden_names)  # declared by name, so counted

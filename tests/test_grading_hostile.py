@@ -406,7 +406,7 @@ def test_no_file_outside_the_submissions_own_folder_changed(batch):
     assert [p.name for p in batch["tmp_root"].iterdir()] == ["sentinel.txt"]  # grader cleaned up its folders
     assert (batch["tmp_root"] / "sentinel.txt").read_text() == "outside every submission's folder"
     assert not (REPO_ROOT / "build" / "escaped-from-a-submission.txt").exists()
-    expected = ["feedback", "grades.csv", "report.html", "results", "results.json", "summary.json"]
+    expected = ["feedback", "grades.csv", "instructor", "report.html", "results", "results.json", "summary.json"]
     assert sorted(p.name for p in batch["out"].iterdir()) == expected
 
 
@@ -508,7 +508,7 @@ def test_the_gradescope_bundle_grades_the_solution_outside_gradescope(tmp_path, 
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "bubblewrap" not in run.stderr  # the fallback was chosen on purpose: no warning
     result = json.loads((results / "results.json").read_text())
-    assert result["score"] == 9 and len(result["tests"]) == 9
+    assert result["score"] == 9 and len(result["tests"]) == 12  # one test per part: 9 exercises, 3 hidden parts
 
 
 def test_the_solution_notebook_reaches_the_accuracies_its_prose_states(results_of):

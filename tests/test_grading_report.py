@@ -1,4 +1,4 @@
-"""The instructor's class report: a sortable table of students whose links open each one's feedback page.
+"""The instructor's class report: a sortable table of students whose links open each one's full feedback page.
 
 Built from stored outcomes by ``python -m grading report`` (as after a class graded in shards),
 so it runs in seconds; the hostile class (make test-long) checks the same page after a real run.
@@ -73,8 +73,8 @@ def test_the_table_has_each_student_with_points_total_status_and_a_feedback_link
 
 
 def test_a_feedback_page_says_what_the_markdown_says(report):
-    page = (report / "feedback" / "bo.html").read_text()
-    markdown = (report / "feedback" / "bo.md").read_text()
+    page = (report / "instructor" / "bo.html").read_text()
+    markdown = (report / "instructor" / "bo.md").read_text()
     assert "**Score: 5/9** (status: `ok`)" in markdown and "<strong>Score: 5/9</strong>" in page
     for n in range(6, 10):
         failure = f"shape: ex{n}: expected [200, 2], got [2, 200]"
@@ -98,9 +98,9 @@ def test_the_table_sorts_in_the_browser_and_every_page_passes_axe(report, tmp_pa
         record_axe("report.html", violations)
         assert blocking(violations) == [], violations
         page.get_by_role("link", name="dee.ipynb").click()
-        assert page.url.endswith("/feedback/dee.html") and "Score: 4/9" in page.inner_text("body")
+        assert page.url.endswith("/instructor/dee.html") and "Score: 4/9" in page.inner_text("body")
         violations = axe_violations(page)
-        record_axe("feedback/dee.html", violations)
+        record_axe("instructor/dee.html", violations)
         assert blocking(violations) == [], violations
 
 

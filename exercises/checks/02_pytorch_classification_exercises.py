@@ -1,7 +1,7 @@
 """The checks of exercises/02_pytorch_classification_exercises.ipynb, which its self-check cell loads.
 
 Generated from solutions/02_pytorch_classification_solutions.py by ``make exercises``: edit the master, never
-this file. The grader runs the same checks, taken from the master.
+this file. The grader runs the same checks, taken from the master, and its hidden parts too.
 """
 
 from self_check import *  # noqa: F403  (the check library: exercise, expect, _need, ...)

@@ -1,7 +1,7 @@
 """The checks of exercises/assignment_06_classification.ipynb, which its self-check cell loads.
 
 Generated from solutions/assignment_06_classification.py by ``make exercises``: edit the master, never
-this file. The grader runs the same checks, taken from the master.
+this file. The grader runs the same checks, taken from the master, and its hidden parts too.
 """
 
 from self_check import *  # noqa: F403  (the check library: exercise, expect, _need, ...)
@@ -297,10 +297,11 @@ def check_ex6(ns):
 
 @exercise(
     "ex7",
-    points=1,
+    points=0.5,
     hint="Build optimizer_1 from model_1.parameters(); if accuracy stalls, train longer or "
     "try Adam (lr around 0.001) or SGD with momentum.",
     reads=("model_1", "optimizer_1"),
+    part="test accuracy",
 )
 def check_ex7(ns):
     model = _need(ns, "model_1", nn.Module)
@@ -317,10 +318,11 @@ def check_ex7(ns):
 
 @exercise(
     "ex8",
-    points=1,
+    points=0.5,
     hint="Make the figure first, then for each side call plt.subplot(1, 2, i) before "
     "plot_decision_boundary(model_1, X, y) with the training data (left) and the test data (right).",
     reads=("boundary_fig",),
+    part="decision regions",
 )
 def check_ex8(ns):
     fig = _need(ns, "boundary_fig", Figure)
@@ -343,10 +345,11 @@ def check_ex8(ns):
 
 @exercise(
     "ex9",
-    points=1,
+    points=0.5,
     hint="One output per class and nn.CrossEntropyLoss with int64 labels; append each "
     "epoch's losses to blob_results; keep both figures in the variables asked for.",
     reads=("model_2", "blob_results", "blob_curves_fig", "blob_boundary_fig"),
+    part="the model, its losses and figures",
 )
 def check_ex9(ns):
     model = _need(ns, "model_2", nn.Module)
@@ -397,3 +400,9 @@ def check_ex9(ns):
     )
     boundary = _need(ns, "blob_boundary_fig", Figure)
     _expect_boundary(boundary.axes[0] if boundary.axes else None, "decision regions", "`blob_boundary_fig`")
+
+
+# Judged only when the notebook is graded: declared here so that the self-check counts them.
+hidden_part("ex7", "accuracy on fresh points", points=0.5, reads=("model_1",))
+hidden_part("ex8", "the data shown", points=0.5, reads=("boundary_fig",))
+hidden_part("ex9", "accuracy on fresh points", points=0.5, reads=("model_2",))

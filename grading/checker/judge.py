@@ -39,24 +39,29 @@ RESULTS_LIMIT = 64 * 2**20  # bytes of a checker's results
 _SLACK_S = 20.0  # seconds a checker may take beyond its checks' own limits (forking, rebuilding, replying)
 
 
-class _CheckTimeout(BaseException):  # not an Exception: a check's own `except Exception` must not swallow it
-    pass
-
-
-def _on_alarm(signum: int, frame: object) -> None:
-    raise _CheckTimeout
-
-
 def failed(part: str, message: str, hint: str = "") -> dict[str, Any]:
     return {"passed": False, "part": part, "message": message, "hint": hint}
 
 
 def result_of(raw: object, hint: str) -> dict[str, Any]:
-    """A judged result as the grader keeps it: four fields of bounded text and a boolean, whatever ``raw`` was."""
+    """A judged result as the grader keeps it, whatever ``raw`` was: bounded text, booleans, and each part's.
+
+    The points are not kept: the grader counts them from the master's parts and these verdicts.
+    """
     if not isinstance(raw, dict):
         return failed("the checker", "judging this exercise gave no result", hint)
+    parts = raw["parts"] if isinstance(raw.get("parts"), list) else []
+    return _verdict(raw) | {
+        "parts": [
+            _verdict(part) | {"name": str(part.get("name", ""))[:200]} for part in parts[:100] if isinstance(part, dict)
+        ]
+    }
+
+
+def _verdict(raw: dict) -> dict[str, Any]:
     return {key: str(raw.get(key, ""))[:2000] for key in ("part", "message", "hint")} | {
-        "passed": raw.get("passed") is True
+        "passed": raw.get("passed") is True,
+        "judged": raw.get("judged", True) is True,
     }
 
 
@@ -76,19 +81,11 @@ def _decoded(handed: object, limit: int) -> bytes | str:
 
 
 def judged(name: str, handed: object, check_timeout: float, limit: int) -> dict[str, Any]:
-    """Exercise ``name``'s result on ``handed``, by the master's checks (loaded in ``self_check``), within its time."""
+    """Exercise ``name``'s result on ``handed`` by the master's checks (loaded in ``self_check``), each part timed."""
     import self_check  # the checker's copy of the course's: the checks registered themselves in it
 
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, check_timeout)
-    hint = self_check.EXERCISES[name]["hint"]
-    try:
-        result = self_check.judge(name, _decoded(handed, limit))
-    except _CheckTimeout:
-        return failed("time limit", f"the check ran longer than {check_timeout:g} s and was stopped", hint)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    return result_of(result, hint)
+    result = self_check.judge(name, _decoded(handed, limit), time_limit=check_timeout)
+    return result_of(result, self_check.EXERCISES[name]["hint"])
 
 
 def _environment(private: Path) -> dict[str, str]:

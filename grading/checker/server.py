@@ -78,6 +78,8 @@ def warm_up() -> None:
     rebuilt = self_check.rebuild(self_check.load_handover(self_check.hand_over_bytes(answers, list(answers))))
     with torch.inference_mode():
         rebuilt["model"](torch.zeros(1, 1, 8, 8))
+    for _ in rebuilt["loader"]:  # a DataLoader's first iteration builds what it needs (typing compiles)
+        pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         self_check.warm_up()
@@ -116,19 +118,20 @@ def _become_judge(result_fd: int, job: dict) -> None:
         os.dup2(devnull, standard)
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 1 << 16)
-    walls.limit_judge(job["memory_bytes"], int(job["check_timeout"] + JUDGE_SLACK_S))
+    walls.limit_judge(job["memory_bytes"], int(job["check_timeout"] * job["parts"] + JUDGE_SLACK_S))
     if job["audit_hook"]:
         walls.guard(Path(os.environ.get("TMPDIR", "/tmp")), judge.CHECKER_READS, judging=True)
 
 
 def _judged_apart(name: str, handed: object, job: dict) -> dict[str, Any]:
     """Exercise ``name``'s result on ``handed``, judged in a child process of its own with a hard time limit."""
+    parts = len(self_check.EXERCISES[name]["parts"])  # each judged under the check's time limit
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: judge, send the result, and leave without running anything of the parent's
         try:
             os.close(read_end)
-            _become_judge(write_end, job)
+            _become_judge(write_end, job | {"parts": parts})
             payload = json.dumps(judge.judged(name, handed, job["check_timeout"], job["limit"]))
         except BaseException as error:  # noqa: BLE001  (a child reports every failure as this exercise's)
             why = f"judging this exercise stopped ({type(error).__name__}: {str(error)[:300]})"
@@ -138,7 +141,7 @@ def _judged_apart(name: str, handed: object, job: dict) -> dict[str, Any]:
         finally:
             os._exit(0)
     os.close(write_end)
-    deadline = time.monotonic() + job["check_timeout"] + JUDGE_SLACK_S
+    deadline = time.monotonic() + job["check_timeout"] * parts + JUDGE_SLACK_S
     received = b""
     try:
         while len(received) < RESULT_LIMIT + 8:
@@ -164,6 +167,7 @@ def _judged_apart(name: str, handed: object, job: dict) -> dict[str, Any]:
 
 def judge_job(job: dict) -> dict[str, dict[str, dict]]:
     """``{stage: {exercise: result}}``: every hand-over of ``job`` judged apart, with the master's checks."""
+    self_check.EXERCISES.clear()  # the checks of this job alone
     exec(compile(job["checks_code"], "<course checks>", "exec"), {"__name__": "__course_checks__"})
     return {
         stage: {

@@ -13,8 +13,9 @@
 # # Assignment 90: the guide's example
 #
 # The two-exercise assignment that `grading/README.md` ("Adding an assignment") builds step by
-# step. The test suite grades it by name: `python -m grading grade assignment_90 ... --masters
-# tests/assignments`.
+# step: exercise 1 is worth two points, one per part of its check; exercise 2 has a hidden part
+# that only the grader runs. The test suite grades it by name: `python -m grading grade
+# assignment_90 ... --masters tests/assignments`.
 
 # %% cellView="form" jupyter={"source_hidden": true}
 # @title Setup: run this cell first. It makes the notebook run in Colab as in the course repository.
@@ -60,7 +61,7 @@ from torch import nn
 from self_check import *  # noqa: F403  (check(), and what the checks below are written with)
 
 # %% [markdown]
-# ### Exercise 1 (1 point): a tensor of squares
+# ### Exercise 1 (2 points): a tensor of squares
 #
 # Create `squares`, a `float32` tensor holding the squares of 0, 1, ..., 9.
 
@@ -72,27 +73,31 @@ squares
 
 
 # %% tags=["check"] jupyter={"source_hidden": true}
-@exercise(
-    "ex1", points=1, hint="torch.arange(10) gives 0..9; ** 2 squares each; dtype=torch.float32.", reads=("squares",)
-)
-def check_ex1(ns):
+@exercise("ex1", points=1, hint="torch.arange(10) gives 0..9; ** 2 squares each.", reads=("squares",), part="values")
+def check_ex1_values(ns):
     squares = _need(ns, "squares", torch.Tensor)
     expect(
-        squares.dtype == torch.float32 and squares.shape == (10,),
+        torch.equal(squares.double(), torch.arange(10.0).double() ** 2),
         "`squares`",
-        f"`squares` should be a float32 tensor of shape (10,), got {squares.dtype} of shape {tuple(squares.shape)}",
-        "torch.arange(10, dtype=torch.float32) ** 2.",
+        "`squares` holds other numbers",
+        "",
     )
-    expect(torch.equal(squares, torch.arange(10.0) ** 2), "`squares`' values", "`squares` holds other numbers", "")
+
+
+@exercise("ex1", points=1, hint="dtype=torch.float32.", reads=("squares",), part="dtype")
+def check_ex1_dtype(ns):
+    squares = _need(ns, "squares", torch.Tensor)
+    expect(squares.dtype == torch.float32, "`squares`", f"`squares` should be float32, got {squares.dtype}", "")
 
 
 check("ex1")
 
 # %% [markdown]
-# ### Exercise 2 (1 point): a small classifier
+# ### Exercise 2 (2 points): a small classifier
 #
 # Build `model`, which maps 3 features to 2 logits with one hidden layer of any width and a ReLU
-# between the layers.
+# between the layers. A hidden part of the check, worth a point, makes sure the ReLU is where it
+# does its work.
 
 # %%
 torch.manual_seed(0)
@@ -103,7 +108,13 @@ model
 
 
 # %% tags=["check"] jupyter={"source_hidden": true}
-@exercise("ex2", points=1, hint="nn.Sequential(nn.Linear(3, h), nn.ReLU(), nn.Linear(h, 2)).", reads=("model",))
+@exercise(
+    "ex2",
+    points=1,
+    hint="nn.Sequential(nn.Linear(3, h), nn.ReLU(), nn.Linear(h, 2)).",
+    reads=("model",),
+    part="the output and its layers",
+)
 def check_ex2(ns):
     model = _need(ns, "model", nn.Module)
     with torch.inference_mode():
@@ -118,6 +129,22 @@ def check_ex2(ns):
 
 
 check("ex2")
+
+
+# %% tags=["check", "hidden"] jupyter={"source_hidden": true}
+# Hidden from students: the visible part sees a ReLU somewhere; this one sees it between the layers.
+@exercise(
+    "ex2", points=1, hint="The ReLU goes between the two layers.", reads=("model",), part="a ReLU between the layers"
+)
+def check_ex2_hidden(ns):
+    model = _need(ns, "model", nn.Module)
+    generator = torch.Generator().manual_seed(1)
+    a, b = torch.randn(64, 3, generator=generator), torch.randn(64, 3, generator=generator)
+    with torch.inference_mode():
+        linear = torch.allclose(model(0.5 * a + 0.5 * b), 0.5 * model(a) + 0.5 * model(b), atol=1e-5)
+        negative = bool((model(a) < 0).any())  # a ReLU after the last layer would leave none
+    expect(not linear and negative, "the ReLU", "`model` is linear, or never negative", "")
+
 
 # %% [markdown]
 # ## Your score
