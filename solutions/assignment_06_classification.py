@@ -897,6 +897,17 @@ def _fresh_circles():
     return torch.from_numpy(X).float(), torch.from_numpy(y).float()
 
 
+def _expect_accuracy_on_fresh_points(ns, name, fresh, drawn, training):
+    """`ns[name]` classifies at least 95% of the `fresh` points, `drawn` as the exercise's data was."""
+    accuracy = _accuracy(_need(ns, name, nn.Module), *fresh)
+    expect(
+        accuracy >= 95,
+        "accuracy on fresh points",
+        f"{name} scores {accuracy:.1f}% on points drawn fresh {drawn}; at least 95% is needed",
+        f"Train on {training} only; a model that has learned the data does as well on new points.",
+    )
+
+
 @exercise(
     "ex7",
     points=0.5,
@@ -905,13 +916,7 @@ def _fresh_circles():
     part="accuracy on fresh points",
 )
 def check_ex7_fresh(ns):
-    accuracy = _accuracy(_need(ns, "model_1", nn.Module), *_fresh_circles())
-    expect(
-        accuracy >= 95,
-        "accuracy on fresh points",
-        f"model_1 scores {accuracy:.1f}% on points drawn fresh from the same rings; at least 95% is needed",
-        "Train on X_train and y_train only; a model that has learned the rings does as well on new points.",
-    )
+    _expect_accuracy_on_fresh_points(ns, "model_1", _fresh_circles(), "from the same rings", "X_train and y_train")
 
 
 # %% [markdown]
@@ -965,7 +970,8 @@ def check_ex8(ns):
 check("ex8")
 
 # %% tags=["check", "hidden"] jupyter={"source_hidden": true}
-# Hidden from students: the points of each plot are the split asked for, not just as many points.
+# Hidden from students: the points of each plot are the student's own split, not just as many points
+# (their own: a wrong split costs exercise 2, not this one too).
 from matplotlib.collections import PathCollection
 
 
@@ -982,12 +988,12 @@ def _same_points(offsets, X):
     "ex8",
     points=0.5,
     hint="Plot the training split on the left and the test split on the right, as they are.",
-    reads=("boundary_fig",),
+    reads=("boundary_fig", "X_train", "X_test"),
     part="the data shown",
 )
 def check_ex8_data(ns):
     fig = _need(ns, "boundary_fig", Figure)
-    X_train, X_test = _circles()[2], _circles()[3]
+    X_train, X_test = _array(ns, "X_train"), _array(ns, "X_test")
     for ax, (side, split, X) in zip(fig.axes, (("left", "training", X_train), ("right", "test", X_test)), strict=False):
         offsets = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
         expect(
@@ -1157,13 +1163,8 @@ def _fresh_blobs():
     part="accuracy on fresh points",
 )
 def check_ex9_fresh(ns):
-    accuracy = _accuracy(_need(ns, "model_2", nn.Module), *_fresh_blobs())
-    expect(
-        accuracy >= 95,
-        "accuracy on fresh points",
-        f"model_2 scores {accuracy:.1f}% on points drawn fresh around the same centres; at least 95% is needed",
-        "Train on X_blob_train and y_blob_train only; a model that separates the clusters does as well on new points.",
-    )
+    fresh, drawn = _fresh_blobs(), "around the same centres"
+    _expect_accuracy_on_fresh_points(ns, "model_2", fresh, drawn, "X_blob_train and y_blob_train")
 
 
 # %% [markdown]

@@ -188,10 +188,23 @@ def test_ex8_wants_train_and_test_boundaries_side_by_side(harness, circles):
             plot_decision_boundary(model_1, circles[f"X_{split}"], circles[f"y_{split}"])
         return figure
 
-    assert run(harness, "ex8", boundary_fig=boundaries("train", "test"))[0]
-    assert "two plots side by side, it holds 1" in run(harness, "ex8", boundary_fig=boundaries("train"))[1]
-    swapped = run(harness, "ex8", boundary_fig=boundaries("test", "train"))[1]
+    splits = {
+        "X_train": circles["X_train"],
+        "X_test": circles["X_test"],
+    }  # the hidden part compares the plots with them
+    assert run(harness, "ex8", boundary_fig=boundaries("train", "test"), **splits)[0]
+    assert "two plots side by side, it holds 1" in run(harness, "ex8", boundary_fig=boundaries("train"), **splits)[1]
+    swapped = run(harness, "ex8", boundary_fig=boundaries("test", "train"), **splits)[1]
     assert "the left plot shows 400 points; the training data has 1600" in swapped
+    # as many points as the split, but not the split: the visible part passes, the hidden one does not
+    moved = {"X_train": circles["X_train"] + 0.5, "X_test": circles["X_test"]}
+    result = harness["judge"](
+        "ex8", harness["hand_over_exercise"]("ex8", {"boundary_fig": boundaries("train", "test"), **moved})
+    )
+    assert {part["name"]: part["passed"] for part in result["parts"]} == {
+        "decision regions": True,
+        "the data shown": False,
+    }
     plt.close("all")
 
 

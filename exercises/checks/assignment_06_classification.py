@@ -404,5 +404,5 @@ def check_ex9(ns):
 
 # Judged only when the notebook is graded: declared here so that the self-check counts them.
 hidden_part("ex7", "accuracy on fresh points", points=0.5, reads=("model_1",))
-hidden_part("ex8", "the data shown", points=0.5, reads=("boundary_fig",))
+hidden_part("ex8", "the data shown", points=0.5, reads=("boundary_fig", "X_train", "X_test"))
 hidden_part("ex9", "accuracy on fresh points", points=0.5, reads=("model_2",))
