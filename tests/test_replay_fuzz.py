@@ -114,8 +114,9 @@ def forward_passes(draw) -> dict:
     """The plain data of a ``TwoLayers`` whose forward pass is drawn: steps between its input and its output.
 
     Half the passes are hostile: their steps may name anything of the namespaces and take any
-    constant. The others keep to the replay's vocabulary and plain constants, so that their steps
-    run and the checks of what each step gives are exercised too.
+    constant. The others keep to the replay's vocabulary, applied to a value an earlier step gave
+    with at most one small constant more, so that many of them run to their end and the checks of
+    what each step gives are exercised too.
     """
     hostile = draw(st.booleans())
     plain = honest()
@@ -129,7 +130,7 @@ def forward_passes(draw) -> dict:
     keyword_arguments = [{}, {}, {"dim": 1}, {"keepdim": True}, {"p": 2}]
     keyword_arguments += [{"out": node(0)}, {"inplace": True}] if hostile else []
     steps = [{"op": "placeholder", "target": "x", "args": items(), "kwargs": keywords()}]
-    for index in range(1, draw(st.integers(1, 8)) + 1):
+    for index in range(1, draw(st.integers(1, 8 if hostile else 4)) + 1):
         op = draw(
             st.sampled_from(["call_function"] * 5 + ["call_method"] * 4 + ["get_attr", "call_module", "constant"])
         )
@@ -145,7 +146,12 @@ def forward_passes(draw) -> dict:
             st.sampled_from(tensors),
             constants(layers, hostile),
         )
-        arguments = draw(st.lists(argument, max_size=3))
+        if hostile:
+            arguments = draw(st.lists(argument, max_size=3))
+        else:  # on a value a step gave, as a tensor's method or function takes it, and at most one thing more
+            operand = draw(st.builds(node, st.sampled_from([0, index - 1])))
+            more = st.one_of(st.integers(min_value=-1, max_value=2), st.sampled_from(tensors))
+            arguments = [operand, *draw(st.lists(more, max_size=1))]
         if op == "constant":
             arguments = arguments[:1] or [draw(st.sampled_from(tensors))]
         extra = draw(st.sampled_from(keyword_arguments))
