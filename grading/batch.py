@@ -365,8 +365,11 @@ def grade_submissions(
     # what a submission must not read: the masters (they hold the solutions) and the other submissions
     hide = sandbox.folders_to_hide(
         [checks.master.parent, *(submission.path.parent for submission in submissions)],
-        keep=[REPO_ROOT / "grading", REPO_ROOT / "helper_functions.py", REPO_ROOT / "self_check.py", Path(sys.prefix)]
-        + [Path(sys.base_prefix)],
+        keep=[
+            *(REPO_ROOT / name for name in ("grading", "helper_functions.py", "self_check.py")),
+            Path(sys.prefix),
+            Path(sys.base_prefix),
+        ],
     )
 
     def grade(submission: Submission) -> None:

@@ -17,7 +17,7 @@ Markers in the master:
   the ``BEGIN`` marker;
 * in a markdown cell, the lines between ``<!-- BEGIN SOLUTION -->`` and
   ``<!-- END SOLUTION -->`` become ``*Your answer here.*``;
-* a cell tagged ``solution-only`` is dropped from the exercise version;
+* a cell tagged ``solution-only``, or ``hidden`` (a check no student receives), is dropped;
 * a cell tagged ``check`` keeps only its ``check("exN")`` calls, folded under a title (its code
   is in the students' module of checks), and a check cell that calls none is dropped;
 * the setup and self-check cells are the students' own (``tools/colab_setup.py``).
