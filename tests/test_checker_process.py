@@ -1,9 +1,9 @@
-"""The checker's process, piece by piece: its walls alone, its judging of each hand-over apart, its messages.
+"""The checker's process, piece by piece: its walls alone, its judging of each exercise apart, its messages.
 
 ``test_checker_walls.py`` proves the walls from inside a checker started as in production. Here
 each piece runs on its own: the audit hook and the limits in a plain Python process (so that what
 they refuse is seen one thing at a time), and the checker's judging of a job in this process, where
-each hand-over still goes to a child of its own that may hang, crash or lie.
+each exercise still goes to a child of its own that may hang, crash or lie.
 """
 
 from __future__ import annotations
@@ -141,10 +141,10 @@ attempt("big file", lambda: open("/dev/null", "w").write("x"))
     assert seen["fork"].startswith("BlockingIOError"), seen  # RLIMIT_NPROC 0: not even one more process
 
 
-def _job(code: str, handovers: dict, check_timeout: float = 5.0) -> dict:
+def _job(code: str, handovers: dict, check_timeout: float = 5.0, at_end: dict | None = None) -> dict:
     return {
         "checks_code": CHECKS_HEADER + textwrap.dedent(code),
-        "handovers": {"where_it_stands": handovers},
+        "handovers": {"where_it_stands": handovers, "at_end": at_end or {}},
         "check_timeout": check_timeout,
         "memory_bytes": 8 * 2**30,
         "limit": 2**20,
@@ -175,6 +175,12 @@ def check_crashes(ns):
 @exercise("forks", points=1, hint="h", reads=("x",))
 def check_forks(ns):
     expect(os.fork() == 0, "fork", "forked", "-")
+
+@exercise("staged", points=1, hint="h", reads=("x",))
+def check_staged(ns):
+    if ns["x"] == 5:
+        os._exit(3)
+    expect(ns["x"] == 3, "x", "x is not 3", "make it 3")
 """
 
 
@@ -190,6 +196,39 @@ def test_each_handover_is_judged_apart_and_a_hang_or_a_crash_fails_only_its_own(
     assert "stopped without a result" in results["crashes"]["message"]
     assert "the checker may not os.fork" in results["forks"]["message"]  # a judging process may start none
     assert "wrong" not in results  # not an exercise of these checks
+
+
+def test_an_exercises_stages_share_a_child_and_a_stage_that_crashes_it_fails_alone(monkeypatch):
+    monkeypatch.setattr(server, "JUDGE_SLACK_S", 1.0)
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    job = _job(
+        CHECKS,
+        {"staged": _handed(x=3), "fine": _handed(x=3)},
+        check_timeout=2.0,
+        at_end={"staged": _handed(x=5), "fine": _handed(x=4)},
+    )
+    results = server.judge_job(job)
+    assert len(forks) == 2  # one child per exercise, for both of its stages
+    assert results["where_it_stands"]["staged"]["passed"] is True  # judged and sent before the crash
+    assert "stopped without a result" in results["at_end"]["staged"]["message"]
+    assert results["where_it_stands"]["fine"]["passed"] is True
+    assert results["at_end"]["fine"]["passed"] is False and results["at_end"]["fine"]["part"] == "x"
+
+
+def test_what_a_judging_child_sends_is_read_as_whole_messages_by_stage_and_nothing_else():
+    def message(payload: bytes) -> bytes:
+        return len(payload).to_bytes(8, "big") + payload
+
+    sent = server._messages(
+        message(b'{"stage": "at_end", "result": {"passed": true}}')
+        + message(b"not json")
+        + message(b'["a", "list"]')
+        + message(b'{"stage": "at_end", "result": "a second time"}')
+        + message(b'{"stage": "where_it_stands", "result": 1}')[:-3]  # cut short by a kill
+    )
+    assert sent == {"at_end": {"passed": True}}
 
 
 def test_messages_between_grader_and_checker_are_length_prefixed_and_bounded():

@@ -6,8 +6,8 @@ submission's kernel starts, so that its imports run meanwhile, inside a sandbox 
 code to read, a private ``/tmp`` to write, no network and no capabilities, as ``nobody`` when the
 grader is root. It reads only what its kernel handed over: base64 text, decoded into bytes and
 loaded with ``torch.load(..., weights_only=True)`` and rebuilt (``self_check.py``). It executes
-the check cells of the course's master, judges each hand-over in a child process of
-its own with a hard time limit, and sends the results back as JSON. It is sent its job after the
+the check cells of the course's master, judges each exercise's hand-overs in a child
+process of its own with a hard time limit, and sends the results back as JSON. It is sent its job after the
 submission's kernel is gone, so the kernel can neither signal it, trace it, nor write its memory.
 """
 

@@ -6,14 +6,16 @@ reads one job on stdin (the master's checks and the hand-overs, written by the g
 kernel is gone) and writes the results on stdout, each a length-prefixed JSON message.
 
 Before it reads the job it puts its walls up (``walls``): it becomes ``nobody`` when started as
-root, may gain no privileges, and adds an audit hook. Then each hand-over is judged in a child of
-its own, forked for it, which closes every file but the pipe its result goes back on, may start
+root, may gain no privileges, and adds an audit hook. Then each exercise's hand-overs are judged in a
+child of its own, forked for it, which closes every file but the pipe its results go back on, may start
 no process or thread, adds a stricter audit hook, and is killed when it runs past its time. So an
 exercise that hangs, crashes or breaks a wall fails alone, and cannot touch another's verdict.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import select
@@ -123,28 +125,39 @@ def _become_judge(result_fd: int, job: dict) -> None:
         walls.guard(Path(os.environ.get("TMPDIR", "/tmp")), judge.CHECKER_READS, judging=True)
 
 
-def _judged_apart(name: str, handed: object, job: dict) -> dict[str, Any]:
-    """Exercise ``name``'s result on ``handed``, judged in a child process of its own with a hard time limit."""
-    parts = len(self_check.EXERCISES[name]["parts"])  # each judged under the check's time limit
+def _judged_apart(name: str, handed: dict[str, object], job: dict) -> dict[str, dict[str, Any]]:
+    """Exercise ``name``'s result at each stage of ``handed``, judged in a child process of its own with a hard limit.
+
+    One child judges an exercise's stages one after the other, and sends each result as it has
+    it: a stage that hangs or crashes the child fails alone, and the stages judged before it keep
+    their verdicts. A child could corrupt only its own exercise's verdicts, which a child per stage
+    would not protect either; one fork per exercise instead of one per stage saves a second a
+    submission.
+    """
+    parts = len(self_check.EXERCISES[name]["parts"]) * len(handed)  # each judged under the check's time limit
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: judge, send the result, and leave without running anything of the parent's
+    if pid == 0:  # the child: judge, send the results, and leave without running anything of the parent's
         try:
             os.close(read_end)
             _become_judge(write_end, job | {"parts": parts})
-            payload = json.dumps(judge.judged(name, handed, job["check_timeout"], job["limit"]))
-        except BaseException as error:  # noqa: BLE001  (a child reports every failure as this exercise's)
-            why = f"judging this exercise stopped ({type(error).__name__}: {str(error)[:300]})"
-            payload = json.dumps(judge.failed("the checker", why))
-        try:
-            write_message(write_end, payload.encode()[:RESULT_LIMIT])
+            for stage, one in handed.items():
+                try:
+                    result = judge.judged(name, one, job["check_timeout"], job["limit"])
+                except Exception as error:  # noqa: BLE001  (a failure of judging is this stage's verdict)
+                    result = judge.failed("the checker", f"judging this exercise stopped ({_why(error)})")
+                write_message(write_end, json.dumps({"stage": stage, "result": result}).encode()[:RESULT_LIMIT])
+        except BaseException as error:  # noqa: BLE001  (whatever stops the child fails what it had not sent)
+            with contextlib.suppress(BaseException):
+                why = f"judging this exercise stopped ({_why(error)})"
+                write_message(write_end, json.dumps({"stage": "", "result": judge.failed("the checker", why)}).encode())
         finally:
             os._exit(0)
     os.close(write_end)
     deadline = time.monotonic() + job["check_timeout"] * parts + JUDGE_SLACK_S
     received = b""
     try:
-        while len(received) < RESULT_LIMIT + 8:
+        while len(received) < (RESULT_LIMIT + 8) * (len(handed) + 1):
             if not select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))[0]:
                 break  # out of time
             chunk = os.read(read_end, 1 << 16)
@@ -153,36 +166,62 @@ def _judged_apart(name: str, handed: object, job: dict) -> dict[str, Any]:
             received += chunk
     finally:
         os.close(read_end)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         os.waitpid(pid, 0)
-    length = int.from_bytes(received[:8], "big")
-    if len(received) < 8 or len(received) != length + 8:
-        why = "ran past its time limit" if time.monotonic() >= deadline else "stopped without a result"
-        return judge.failed("the checker", f"judging this exercise {why}, so it could not be judged")
-    return judge.result_of(json.loads(received[8:]), self_check.EXERCISES[name]["hint"])
+    sent = _messages(received)
+    why = "ran past its time limit" if time.monotonic() >= deadline else "stopped without a result"
+    hint = self_check.EXERCISES[name]["hint"]
+    unsent = (
+        judge.result_of(sent[""], hint)
+        if "" in sent
+        else judge.failed("the checker", f"judging this exercise {why}, so it could not be judged")
+    )
+    return {stage: judge.result_of(sent[stage], hint) if stage in sent else unsent for stage in handed}
+
+
+def _why(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:300]}"
+
+
+def _messages(received: bytes) -> dict[str, object]:
+    """``{stage: result}`` from the whole length-prefixed messages in ``received``; whatever else, ignored."""
+    sent: dict[str, object] = {}
+    while len(received) >= 8:
+        length = int.from_bytes(received[:8], "big")
+        message, received = received[8 : 8 + length], received[8 + length :]
+        if len(message) < length:
+            break  # cut short: the child was killed while it wrote
+        with contextlib.suppress(ValueError):
+            decoded = json.loads(message)
+            if isinstance(decoded, dict) and isinstance(decoded.get("stage"), str):
+                sent.setdefault(decoded["stage"], decoded.get("result"))
+    return sent
 
 
 def judge_job(job: dict) -> dict[str, dict[str, dict]]:
-    """``{stage: {exercise: result}}``: every hand-over of ``job`` judged apart, with the master's checks."""
+    """``{stage: {exercise: result}}``: every exercise of ``job`` judged apart, with the master's checks."""
     self_check.EXERCISES.clear()  # the checks of this job alone
     exec(compile(job["checks_code"], "<course checks>", "exec"), {"__name__": "__course_checks__"})
-    return {
-        stage: {
-            name: _judged_apart(name, handed, job)
-            for name, handed in job["handovers"].get(stage, {}).items()
-            if name in self_check.EXERCISES
-        }
-        for stage in judge.STAGES
-    }
+    results: dict[str, dict[str, dict]] = {stage: {} for stage in judge.STAGES}
+    by_exercise: dict[str, dict[str, object]] = {}
+    for stage in judge.STAGES:
+        for name, handed in job["handovers"].get(stage, {}).items():
+            if name in self_check.EXERCISES:
+                by_exercise.setdefault(name, {})[stage] = handed
+    for name, handed in by_exercise.items():
+        for stage, result in _judged_apart(name, handed, job).items():
+            results[stage][name] = result
+    return results
 
 
 def main(audit_hook: bool = True) -> None:
     """Judge the job on stdin; ``audit_hook=False`` only where a test proves that the sandbox holds without it."""
     die_with_parent()  # a grader killed outright takes its checker with it
     warm_up()
+    # what exists now stays out of the collector's sight: a judging child that collects would otherwise
+    # touch, and so copy, every object it inherited
+    gc.freeze()
     walls.drop_privileges()
     walls.no_new_privileges()
     hide_from_children()  # no process of this user may trace this one or read its memory
