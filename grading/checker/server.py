@@ -131,8 +131,7 @@ def _judged_apart(name: str, handed: dict[str, object], job: dict) -> dict[str, 
     One child judges an exercise's stages one after the other, and sends each result as it has
     it: a stage that hangs or crashes the child fails alone, and the stages judged before it keep
     their verdicts. A child could corrupt only its own exercise's verdicts, which a child per stage
-    would not protect either; one fork per exercise instead of one per stage saves a second a
-    submission.
+    would not protect either, and a fork is the most a judging costs beside its checks.
     """
     parts = len(self_check.EXERCISES[name]["parts"]) * len(handed)  # each judged under the check's time limit
     read_end, write_end = os.pipe()
