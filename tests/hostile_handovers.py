@@ -39,6 +39,21 @@ class TwoLayers(nn.Module):
         return self.layer_2(self.layer_1(x))
 
 
+class ByHand(nn.Module):
+    """A model that reads its own tensors in forward(), as the course's by-hand models do."""
+
+    def __init__(self, weights: torch.Tensor, bias: torch.Tensor, weights_as_buffer: bool = False):
+        super().__init__()
+        if weights_as_buffer:
+            self.register_buffer("weights", weights)
+        else:
+            self.weights = nn.Parameter(weights)
+        self.bias = nn.Parameter(bias)
+
+    def forward(self, x):
+        return x @ self.weights + self.bias
+
+
 def node(index: int) -> dict:
     return {"kind": "node", "index": index}
 
@@ -53,6 +68,12 @@ def keywords(**values) -> dict:
 
 def step(op: str, target: str, *args, **kwargs) -> dict:
     return {"op": op, "target": target, "args": items(*args), "kwargs": keywords(**kwargs)}
+
+
+def by_hand() -> dict:
+    """The plain data an honest kernel hands over for a by-hand model whose bias is zero: a ``ByHand``."""
+    torch.manual_seed(0)
+    return hand_over({"model": ByHand(torch.randn(2, 1), torch.zeros(1))}, ["model"])
 
 
 def honest() -> dict:

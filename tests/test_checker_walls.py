@@ -229,3 +229,5 @@ def test_the_forward_pass_that_wrote_the_students_bytes_anywhere_writes_nothing_
     assert {name for name in (f"ex{n}" for n in range(1, 10)) if row[name] == "0"} == {"ex3", "ex5"}, row
     feedback = (tmp_path / "out" / "feedback" / "escape.ipynb.md").read_text()
     assert "step 2 of CircleModelV0.forward (call_method numpy) calls the method 'numpy'" in feedback
+    tampering = feedback.split("## Tampering seen", 1)[-1]
+    assert "torch.fx.symbolic_trace" in tampering  # and the instructor is told which cell replaced the tracer

@@ -17,9 +17,12 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+import torch.fx
+from hostile_handovers import ByHand
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
+import self_check
 from grading.kernel import tamper_probe
 from helper_functions import plot_decision_boundary
 from self_check import (
@@ -88,6 +91,27 @@ def test_a_model_is_rebuilt_with_its_layers_weights_mode_and_forward(model):
     with torch.no_grad():
         assert torch.equal(rebuilt(X), model(X))
     assert {name for name, _ in rebuilt.named_parameters()} == {name for name, _ in model.named_parameters()}
+
+
+@pytest.mark.parametrize(
+    ("weights", "bias", "weights_as_buffer"),
+    [
+        (torch.randn(2, 1), torch.randn(1), False),
+        (torch.zeros(1, 1), torch.zeros(1), False),
+        (torch.full((1, 1), 3.0), torch.ones(1), False),
+        (torch.randn(2, 1), torch.zeros(1), True),
+    ],
+    ids=["many-valued", "single-and-zero", "single-not-zero", "a-buffer-in-its-place"],
+)
+def test_a_model_that_reads_its_own_tensors_in_forward_is_rebuilt_and_computes_the_same(
+    weights, bias, weights_as_buffer
+):
+    model = ByHand(weights, bias, weights_as_buffer)
+    rebuilt = round_trip(model=model)["model"]
+    x = torch.randn(5, weights.shape[0])
+    assert torch.equal(rebuilt(x), model(x))
+    registry = rebuilt._buffers if weights_as_buffer else rebuilt._parameters
+    assert torch.equal(registry["weights"], weights) and torch.equal(rebuilt.bias, bias)
 
 
 def test_a_conv_net_with_batch_norm_keeps_its_running_statistics():
@@ -335,20 +359,25 @@ def test_a_self_referring_object_is_refused():
 
 
 # ---------------------------------------------------------------- the tamper probe
-def test_the_tamper_probe_names_what_a_cell_replaced_but_not_what_libraries_replace():
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [(json, "dumps"), (torch.fx, "symbolic_trace"), (self_check, "hand_over"), (self_check, "rebuild")],
+    ids=["json.dumps", "torch.fx.symbolic_trace", "self_check.hand_over", "self_check.rebuild"],
+)
+def test_the_tamper_probe_names_what_a_cell_replaced_but_not_what_libraries_replace(module, name):
     tamper_probe.start()
     assert tamper_probe.changes() == []
-    original = json.dumps
+    original = getattr(module, name)
 
-    def forging_dumps(*args, **kwargs):
+    def forging(*args, **kwargs):
         return original(*args, **kwargs)
 
-    forging_dumps.__module__ = "__main__"  # as a function defined in a notebook's cell
-    json.dumps = forging_dumps
+    forging.__module__ = "__main__"  # as a function defined in a notebook's cell
+    setattr(module, name, forging)
     try:
-        assert "json.dumps" in tamper_probe.changes()
-        json.dumps = lambda *args, **kwargs: original(*args, **kwargs)  # a library's own wrapper: not the notebook's
+        assert f"{module.__name__}.{name}" in tamper_probe.changes()
+        setattr(module, name, lambda *args, **kwargs: original(*args, **kwargs))  # a library's own: not the notebook's
         assert tamper_probe.changes() == []
     finally:
-        json.dumps = original
+        setattr(module, name, original)
     assert tamper_probe.changes() == []

@@ -1,7 +1,8 @@
 """Wall 1 against the hostile hand-over corpus: each case fails its exercise alone, with a clear reason.
 
 Every case of ``hostile_handovers.py`` is one exercise's hand-over, judged in one checker started as
-the grader starts one, beside honest exercises handed over before and after them. Each hostile
+the grader starts one, beside honest exercises handed over before and after them (one of
+them a by-hand model that reads its own tensors in forward()). Each hostile
 exercise fails as malformed with its reason; every honest one still passes; and a check that
 catches the refusal itself still fails, because the refusal was recorded.
 """
@@ -15,12 +16,12 @@ import sys
 
 import pytest
 import torch
-from hostile_handovers import CASES, honest, node, step, with_steps
+from hostile_handovers import CASES, by_hand, honest, node, step, with_steps
 
 from grading.checker.judge import judge_submission
 from grading.checks import CHECKS_HEADER
 
-HONEST = ("honest_first", "honest_last")
+HONEST = ("honest_first", "honest_by_hand", "honest_last")
 # a check that runs the model and swallows whatever it raises: the refusal must still fail it
 SWALLOWS = "swallows_errors"
 
@@ -65,7 +66,7 @@ def encoded(handed: dict | bytes) -> dict:
 
 @pytest.fixture(scope="module")
 def judged():
-    handovers = {name: encoded(honest()) for name in HONEST}
+    handovers = {name: encoded(by_hand() if name == "honest_by_hand" else honest()) for name in HONEST}
     handovers |= {name: encoded(build()) for name, (build, _) in CASES.items()}
     handovers[SWALLOWS] = encoded(with_steps(step("call_function", "builtins.getattr", node(0), "numpy")))
     code = CHECKS_HEADER + CHECKS

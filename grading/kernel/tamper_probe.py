@@ -3,7 +3,8 @@
 The grader's driver runs this module's code in the student's kernel before the first cell (it
 records how things stand), then asks ``changes()`` after every cell, in the same request as the
 cell (a user expression), and names in the feedback the cell after which something new changed:
-functions of ``json``, ``torch``, ``numpy``, ``signal``, ``nbformat``, ``jupytext`` and ``builtins``,
+functions of ``json``, ``torch``, ``torch.fx``, ``numpy``, ``signal``, ``nbformat``, ``jupytext``,
+``builtins`` and the course's harness, ``self_check``,
 entries of ``sys.modules``, a trace or profile hook, IPython's traceback display and hooks, the
 garbage collector's callbacks, threads the notebook started that are still running. The student's kernel can
 hide all of this from the probe; that is why it only informs. Points come from the checker alone.
@@ -15,7 +16,20 @@ import importlib
 import sys
 import threading
 
-WATCHED_MODULES = ("json", "torch", "numpy", "signal", "nbformat", "jupytext", "pickle", "base64", "threading")
+# torch.fx traces a model for its hand-over, and self_check is the harness that hands it over
+WATCHED_MODULES = (
+    "json",
+    "torch",
+    "torch.fx",
+    "numpy",
+    "signal",
+    "nbformat",
+    "jupytext",
+    "pickle",
+    "base64",
+    "threading",
+    "self_check",
+)
 # imported by start() to record them: the others would cost seconds in every kernel, and are compared from
 # when they are first seen, and for functions defined in the notebook itself
 IMPORTED_AT_START = ("json", "signal", "pickle", "base64", "threading")
