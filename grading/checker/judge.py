@@ -179,20 +179,28 @@ class Checker:
 
 def _read_results(fd: int, deadline: float) -> bytes:
     """The checker's one length-prefixed message on ``fd``, within ``deadline`` and ``RESULTS_LIMIT``."""
-    received = b""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise TimeoutError
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            break
-        received += chunk
-        if len(received) > RESULTS_LIMIT + 8:
-            raise ValueError("the checker's results are over their limit")
+    received, ended = read_until_end(fd, deadline, RESULTS_LIMIT + 8)
+    if len(received) > RESULTS_LIMIT + 8:
+        raise ValueError("the checker's results are over their limit")
+    if not ended:
+        raise TimeoutError
     if len(received) < 8 or int.from_bytes(received[:8], "big") != len(received) - 8:
         raise EOFError("the checker's results ended early")
     return received[8:]
+
+
+def read_until_end(fd: int, deadline: float, limit: int) -> tuple[bytes, bool]:
+    """The bytes on ``fd`` until it ends, ``deadline`` passes or over ``limit`` arrived, and whether it ended."""
+    received = b""
+    while len(received) <= limit:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return received, True
+        received += chunk
+    return received, False
 
 
 def judge_submission(

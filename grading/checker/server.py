@@ -18,7 +18,6 @@ import contextlib
 import gc
 import json
 import os
-import select
 import signal
 import time
 import traceback
@@ -154,15 +153,8 @@ def _judged_apart(name: str, handed: dict[str, object], job: dict) -> dict[str, 
             os._exit(0)
     os.close(write_end)
     deadline = time.monotonic() + job["check_timeout"] * parts + JUDGE_SLACK_S
-    received = b""
-    try:
-        while len(received) < (RESULT_LIMIT + 8) * (len(handed) + 1):
-            if not select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                break  # out of time
-            chunk = os.read(read_end, 1 << 16)
-            if not chunk:
-                break
-            received += chunk
+    try:  # a message for each stage, and one for what stopped the child
+        received, _ = judge.read_until_end(read_end, deadline, (RESULT_LIMIT + 8) * (len(handed) + 1))
     finally:
         os.close(read_end)
         with contextlib.suppress(ProcessLookupError):
