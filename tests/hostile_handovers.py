@@ -100,7 +100,7 @@ def with_value(value) -> dict:
     return {"format": 1, "values": {"answer": value}, "objects": []}
 
 
-def _nested(depth: int) -> dict:
+def nested(depth: int) -> dict:
     value: dict = items(1, kind="list")
     for _ in range(depth):
         value = items(value, kind="list")
@@ -217,9 +217,9 @@ CASES: dict[str, tuple[Callable[[], dict | bytes], str]] = {
     ),
     "zero_stride_constant": (_zero_stride_constant, r"over the limit|claims more elements than its data holds"),
     "a_million_steps": (_million_steps, r"has 1000002 steps, over the limit of 10000"),
-    "deep_nesting": (lambda: with_value(_nested(1000)), r"nests lists, dicts and objects more than 32 deep"),
+    "deep_nesting": (lambda: with_value(nested(1000)), r"nests lists, dicts and objects more than 32 deep"),
     "deeply_nested_arguments": (
-        lambda: with_steps(step("call_function", "torch.add", node(0), _nested(1000))),
+        lambda: with_steps(step("call_function", "torch.add", node(0), nested(1000))),
         r"arguments nested or listed beyond the limits",
     ),
     "references_in_a_loop": (_loop, r"refers back to itself"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hostile_handovers import CASES, TwoLayers, honest, items, keywords, node, step, with_steps, with_value
+from hostile_handovers import CASES, TwoLayers, honest, items, keywords, nested, node, step, with_steps, with_value
 from torch import nn
 
 import self_check
@@ -33,13 +33,6 @@ def test_each_hostile_case_is_refused_by_the_rebuild_or_the_replay_itself(name):
     refusals.clear()
     with pytest.raises(MalformedHandover, match=reason):
         replayed(build())
-
-
-def nested(depth: int, leaf=0) -> dict:
-    value = leaf
-    for _ in range(depth):
-        value = items(value, kind="list")
-    return value
 
 
 # one attack per guard: the extra steps, and the refusal they must meet
