@@ -80,19 +80,16 @@ def setup_cell(files: dict[str, str]) -> str:
     return SETUP_CELL.replace("@COURSE_REPO@", COURSE_REPO).replace("@COURSE_FILES@", listed)
 
 
+SELF_CHECK_TITLE = "# @title Self-check: run this cell once"
 # the self-check cell of a master: the check cells below it are written with this library
-MASTER_SELF_CHECK = """\
-# @title Self-check: run this cell once
+MASTER_SELF_CHECK = f"""\
+{SELF_CHECK_TITLE}
 from self_check import *  # noqa: F403  (check(), and what the checks below are written with)"""
 
 
 def students_self_check(students_checks: str) -> str:
     """The self-check cell of a students' notebook, which loads its checks from ``students_checks``."""
-    return (
-        "# @title Self-check: run this cell once\n"
-        "from self_check import check, use_checks\n\n"
-        f"use_checks({json.dumps(students_checks)})"
-    )
+    return f"{SELF_CHECK_TITLE}\nfrom self_check import check, use_checks\n\nuse_checks({json.dumps(students_checks)})"
 
 
 def check_line(calls: str) -> str:
