@@ -56,7 +56,12 @@ import importlib.util, os, pathlib, subprocess, sys, urllib.request
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
 COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
     "helper_functions.py": "def accuracy_fn",
-    "self_check.py": "def use_checks",
+    "self_check/__init__.py": "def use_checks",
+    "self_check/handover.py": "def hand_over_bytes",
+    "self_check/tracing.py": "def fx_graphs",
+    "self_check/rebuilder.py": "def load_handover",
+    "self_check/replay.py": "class ReplayGuard",
+    "self_check/vocabulary.py": "LEFT_OUT = {",
     "exercises/checks/assignment_06_classification.py": "from self_check import *",
 }
 PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
@@ -119,7 +124,7 @@ print(f"torch {torch.__version__}, using device: {device}")
 # %% [markdown]
 # Run the next cell once: it loads the self-check. `check("ex3")` runs the check of exercise 3
 # on your variables; `check()` runs every check so far. A check never shows a solution: it says
-# what it expected and what it found. Its code is the course's (`self_check.py` and
+# what it expected and what it found. Its code is the course's (the `self_check` package and
 # `exercises/checks/`), so the cells that run it are folded: you need not read them.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["self-check"]

@@ -7,10 +7,10 @@ Run: ``python -m grading grade assignment_06 SUBMISSION... --out DIR [--jobs N] 
 How a submission is graded:
 
 1. The checks come from the course's master notebook (``solutions/...py``): its cells
-   tagged ``check``, written with ``self_check.py``. A submission's own self-check is run
+   tagged ``check``, written with the ``self_check`` package. A submission's own self-check is run
    like any other cell but never trusted (``checks``).
 2. The submission is copied into a fresh temporary folder with ``helper_functions.py``,
-   ``self_check.py`` and the students' module of checks, and executed there, in a fresh kernel,
+   the ``self_check`` package and the students' module of checks, and executed there, in a fresh kernel,
    inside bubblewrap when it is available, with memory, CPU and file-size limits (``sandbox``).
    Errors are allowed; a cell that runs too long is interrupted; a cell that kills or hangs the
    kernel is skipped on a rerun (``submission_run``).

@@ -2,7 +2,7 @@
 
 Used by ``python -m grading grade`` (see ``grading.cli``). Each submission gets its own temporary
 folder (``work/`` is its working directory, with a copy of the notebook, of ``helper_functions.py``
-and ``self_check.py``, and the students' copy of the checks; ``home/`` and ``tmp/`` hold what its
+and the ``self_check`` package, and the students' copy of the checks; ``home/`` and ``tmp/`` hold what its
 kernel writes), its own sandboxed process (``grading.submission_run``, the driver) and a wall-clock
 limit. Nothing a submission prints is read: only the driver's result line, which carries what the
 kernel handed over for each exercise, as data. Once the kernel is gone, the checker
@@ -36,7 +36,7 @@ import nbformat
 
 from grading import cgroups, sandbox, store
 from grading.checker import judge
-from grading.checks import REPO_ROOT, Checks
+from grading.checks import COURSE_FILES, REPO_ROOT, Checks
 from grading.places import Place, exercise_places
 from grading.reports import write_class_files, write_feedback
 from grading.results import CheckResult, Outcome, cell_errors, graded_results, run_notes, status_of
@@ -257,7 +257,8 @@ def grade_submission(
     try:
         for part in ("work", "home", "tmp"):
             (folder / part).mkdir()
-        for course_file in ("helper_functions.py", "self_check.py"):  # what the notebook's setup cell looks for
+        for course_file in COURSE_FILES:  # what the notebook's setup cell looks for
+            (folder / "work" / course_file).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO_ROOT / course_file, folder / "work" / course_file)
         students_checks = folder / "work" / checks.students_path  # what the notebook's self-check cell loads
         students_checks.parent.mkdir(parents=True)
@@ -281,7 +282,7 @@ def grade_submission(
     results, place_notes = graded_results(notebook, checks, places, result)
     notes = run_notes(result, settings.cell_timeout, settings.timeout) + _cap_notes(events, settings.caps) + place_notes
     errors = cell_errors(notebook, checks, result.get("errors", []))
-    return outcome(status_of(result), results, notes, errors, tampering=result.get("tampering", []))
+    return outcome(status_of(result, results), results, notes, errors, tampering=result.get("tampering", []))
 
 
 def verdicts(checker: judge.Checker, handovers: dict, checks: Checks, settings: Settings) -> dict[str, dict[str, dict]]:
@@ -366,7 +367,7 @@ def grade_submissions(
     hide = sandbox.folders_to_hide(
         [checks.master.parent, *(submission.path.parent for submission in submissions)],
         keep=[
-            *(REPO_ROOT / name for name in ("grading", "helper_functions.py", "self_check.py")),
+            *(REPO_ROOT / name for name in ("grading", "helper_functions.py", "self_check")),
             Path(sys.prefix),
             Path(sys.base_prefix),
         ],

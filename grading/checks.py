@@ -4,7 +4,7 @@ Every master in ``solutions/`` (or another folder of masters) that has cells tag
 an assignment the grader knows, named after its file: ``assignment_06_...py`` is
 ``assignment_06``, ``02_..._solutions.py`` is ``exercises_02``. After each exercise a cell tagged
 ``check`` registers ``check_exN`` with ``@exercise("exN", points=..., hint=..., reads=(...))``,
-``reads`` naming the variables the check reads, written with the library of ``self_check.py``
+``reads`` naming the variables the check reads, written with the library of the ``self_check`` package
 (``CHECKS_HEADER``). The grader reads those cells from the master, never from a submission, and
 drops their top-level ``check(...)`` calls, which are only the student's self-check.
 
@@ -35,6 +35,8 @@ import nbformat
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MASTERS_DIR = REPO_ROOT / "solutions"
+# the course's files a notebook imports (its setup cell looks for them): the helpers, and the self-check's package
+COURSE_FILES = ("helper_functions.py", *sorted(f"self_check/{p.name}" for p in (REPO_ROOT / "self_check").glob("*.py")))
 SELF_CHECK_TAG = "self-check"  # the generated cell that makes check() available
 CHECK_TAG = "check"
 HIDDEN_TAG = "hidden"  # a check cell whose parts no student receives: the grader alone runs them

@@ -96,6 +96,11 @@ def summarise(outcomes: list[Outcome], checks: Checks, submissions: int, **run: 
         "tampering": [
             {"submission": outcome.submission.label, "cell": line} for outcome in outcomes for line in outcome.tampering
         ],
+        "not_judged": [
+            {"submission": outcome.submission.label, "exercise": name, "why": why}
+            for outcome in sorted(outcomes, key=lambda outcome: outcome.submission.label)
+            for name, why in outcome.unjudged.items()
+        ],
         "grader_peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         **run,
     }
@@ -188,6 +193,7 @@ def _students_table(summary: dict[str, Any]) -> str:
 
 def render_html(summary: dict[str, Any]) -> str:
     """The report as one HTML page, its plots embedded as PNG data."""
+    not_judged = summary["not_judged"]
     state = "all submissions graded" if summary["complete"] else "not finished: run the same command again to resume"
     failure_rows = [
         [name, failure["part"], failure["message"], failure["count"]]
@@ -205,6 +211,13 @@ def render_html(summary: dict[str, Any]) -> str:
         f'src="data:image/png;base64,{_figure_png(_histogram(summary))}">',
         f'<img alt="pass rate per exercise, in percent" '
         f'src="data:image/png;base64,{_figure_png(_pass_rates(summary))}">',
+        "<h2>Could not be judged: for a person to look at</h2>",
+        "<p>The checker replays a model from the forward pass its notebook traced. These could not be traced "
+        "(Python that decides on a tensor's values), so they are neither passed nor failed on their merits: "
+        "each feedback names the line, and what to write instead.</p>",
+        _table(["submission", "exercise", "why"], [[n["submission"], n["exercise"], n["why"]] for n in not_judged])
+        if summary["not_judged"]
+        else "<p>None.</p>",
         "<h2>Most common failures</h2>",
         _table(["exercise", "part", "message (numbers masked)", "submissions"], failure_rows),
         "<h2>Statuses</h2>",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from grading.checks import MASTERS_DIR, REPO_ROOT, master_path
+from grading.checks import COURSE_FILES, MASTERS_DIR, REPO_ROOT, master_path
 
 LAB_ONLY = ("jupyterlab", "nbconvert")  # in requirements.txt for students; the grader needs neither
 NEEDED_PYTHON = (3, 11)  # what the pins need: numpy 2.4, pandas 3.1 and scikit-learn 1.9 have no older wheels
@@ -79,8 +79,7 @@ def bundle_files(assignment: str, root: Path = REPO_ROOT, masters_dir: Path = MA
     master = master_path(assignment, masters_dir)
     files = {str(path.relative_to(root)): path for path in sorted((root / "grading").rglob("*.py"))}
     files[f"solutions/{master.name}"] = master
-    files["helper_functions.py"] = root / "helper_functions.py"
-    files["self_check.py"] = root / "self_check.py"
+    files |= {name: root / name for name in COURSE_FILES}
     return files
 
 

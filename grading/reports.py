@@ -55,6 +55,8 @@ def gradescope_result(outcome: Outcome, checks: Checks, hidden: bool = True) -> 
             passed = result.part_passed(part.name)
             said = _part_result(result, part)
             text = "passed" if passed else f"{_failure_text(said)}\nHint: {said.hint or part.hint or exercise.hint}"
+            if not passed and said.unjudgeable:
+                text = f"Could not be judged (your instructor will look at it): {text}"
             tests.append(
                 {
                     "name": _test_name(exercise, part),
@@ -142,7 +144,8 @@ def feedback(outcome: Outcome, checks: Checks, hidden: bool = True) -> Feedback:
     for exercise in checks.exercises:
         worth = sum(part.points for part in exercise.parts if hidden or not part.hidden)
         earned = points[exercise.name]
-        rows.append((exercise.name, f"{points_text(earned)}/{points_text(worth)}", _verdict(earned, worth)))
+        verdict = "not judged" if outcome.results[exercise.name].unjudgeable else _verdict(earned, worth)
+        rows.append((exercise.name, f"{points_text(earned)}/{points_text(worth)}", verdict))
     return Feedback(
         title=f"{checks.assignment}: {outcome.submission.path.name}",
         score=score,
@@ -151,6 +154,10 @@ def feedback(outcome: Outcome, checks: Checks, hidden: bool = True) -> Feedback:
         fixes=fixes,
         lists=[(heading, sentence, items) for heading, sentence, items in lists if items],
     )
+
+
+def _css_class(verdict: str) -> str:
+    return verdict.replace(" ", "-")
 
 
 def _verdict(earned: float, worth: float) -> str:
@@ -182,6 +189,7 @@ FEEDBACK_STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;padding:0 1em;line-height:1.5;color:#1a1a1a}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border-bottom:1px solid #c8c8c8;padding:.3em .8em;"
     "text-align:left}.failed{color:#a8221a;font-weight:bold}.partly{color:#8a4b00;font-weight:bold}"
+    ".not-judged{color:#5a3d8a;font-weight:bold}"
     ".passed{color:#006100}code{background:#f0f0f0}"
     "a{color:#0b57a4}"
 )
@@ -192,7 +200,7 @@ def feedback_html(outcome: Outcome, checks: Checks, hidden: bool = True) -> str:
     told = feedback(outcome, checks, hidden)
     e = html.escape
     rows = "".join(
-        f'<tr><td>{e(name)}</td><td>{e(points)}</td><td class="{verdict}">{verdict}</td></tr>'
+        f'<tr><td>{e(name)}</td><td>{e(points)}</td><td class="{_css_class(verdict)}">{verdict}</td></tr>'
         for name, points, verdict in told.rows
     )
     parts = [

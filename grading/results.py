@@ -22,6 +22,7 @@ class PartResult:
     part: str = ""
     message: str = ""
     hint: str = ""
+    unjudgeable: bool = False  # the checker could not run the student's model: not a verdict on the work
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class CheckResult:
     message: str = "the check did not run"
     hint: str = ""
     parts: tuple[PartResult, ...] = ()
+    unjudgeable: bool = False  # a part could not be judged outside the notebook: a person should look
 
     def part_passed(self, name: str) -> bool:
         """Whether the part ``name`` passed; a part the checker gave no verdict on did not."""
@@ -53,6 +55,11 @@ class Outcome:
     @property
     def passed(self) -> dict[str, bool]:
         return {name: result.passed for name, result in self.results.items()}
+
+    @property
+    def unjudged(self) -> dict[str, str]:
+        """Each exercise that could not be judged outside the notebook, and why: for a person to look at."""
+        return {name: result.message for name, result in self.results.items() if result.unjudgeable}
 
     def points(self, checks: Checks, hidden: bool = True) -> dict[str, float]:
         """Each exercise's points: those of its parts that passed (``hidden``: its hidden parts' too)."""
@@ -88,15 +95,21 @@ def run_notes(result: dict, cell_timeout: float, timeout: float) -> list[str]:
     return notes
 
 
-def status_of(result: dict) -> str:
-    """The worst thing that happened: an error, a kernel death, a timeout, or ``ok``."""
+def status_of(result: dict, results: dict[str, CheckResult] | None = None) -> str:
+    """The worst thing that happened: an error, a kernel death, a timeout, an exercise not judged, or ``ok``."""
     if result.get("error"):
         return f"error: {result['error']}"
     if result.get("kernel_deaths"):
         return "kernel_died"
     if result.get("timeouts") or result.get("budget_exhausted"):
         return "timeout"
+    unjudged = [name for name, each in (results or {}).items() if each.unjudgeable]
+    if unjudged:
+        return f"{NOT_JUDGED}: {', '.join(unjudged)}"
     return "ok"
+
+
+NOT_JUDGED = "could not be judged"  # a status, and a verdict apart from "failed": the model ran only in the notebook
 
 
 def check_result(record: dict | None) -> CheckResult:
@@ -104,12 +117,24 @@ def check_result(record: dict | None) -> CheckResult:
     if not record:
         return CheckResult(False)
     parts = tuple(
-        PartResult(part["name"], part["passed"], part.get("part", ""), part.get("message", ""), part.get("hint", ""))
+        PartResult(
+            part["name"],
+            part["passed"],
+            part.get("part", ""),
+            part.get("message", ""),
+            part.get("hint", ""),
+            part.get("unjudgeable", False) is True,
+        )
         for part in record.get("parts", [])
         if part.get("judged", True)
     )
     return CheckResult(
-        record["passed"], record.get("part", ""), record.get("message", ""), record.get("hint", ""), parts
+        record["passed"],
+        record.get("part", ""),
+        record.get("message", ""),
+        record.get("hint", ""),
+        parts,
+        record.get("unjudgeable", False) is True,
     )
 
 

@@ -1,9 +1,9 @@
 """Each graded submission's outcome, on disk as soon as it is known, and reused when nothing changed.
 
 ``--out/results/<slug>.json`` holds one submission's outcome and the *fingerprint* it was graded
-under: a hash of the submission's bytes, the master's checks, ``helper_functions.py``,
-``self_check.py`` and every setting that can change points. Running the same command again reuses an outcome whose
-fingerprint still matches, so an interrupted class resumes where it stopped, and a changed
+under: a hash of the submission's bytes, the master's checks, ``helper_functions.py``, the
+``self_check`` package and every setting that can change points. Running the same command again
+reuses an outcome whose fingerprint still matches, so an interrupted class resumes where it stopped, and a changed
 submission, master or setting is graded again. Every file is written atomically (a temporary
 file in the same folder, then ``os.replace``): a killed grader leaves whole files or none.
 """
@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from grading.checks import REPO_ROOT, Checks
+from grading.checks import COURSE_FILES, REPO_ROOT, Checks
 from grading.results import Outcome, check_result
 from grading.submissions import Submission
 
@@ -44,8 +44,7 @@ def fingerprint(submission: Submission, checks: Checks, settings: dict[str, Any]
         checks.code.encode(),
         json.dumps(sorted(checks.deliberate_errors)).encode(),
         json.dumps([dataclasses.asdict(exercise) for exercise in checks.exercises]).encode(),
-        (REPO_ROOT / "helper_functions.py").read_bytes(),
-        (REPO_ROOT / "self_check.py").read_bytes(),
+        *((REPO_ROOT / name).read_bytes() for name in COURSE_FILES),
         json.dumps(settings, sort_keys=True, default=str).encode(),
         str(FORMAT).encode(),
     ):

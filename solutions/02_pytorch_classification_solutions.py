@@ -49,7 +49,12 @@ import importlib.util, os, pathlib, subprocess, sys, urllib.request
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
 COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
     "helper_functions.py": "def accuracy_fn",
-    "self_check.py": "def use_checks",
+    "self_check/__init__.py": "def use_checks",
+    "self_check/handover.py": "def hand_over_bytes",
+    "self_check/tracing.py": "def fx_graphs",
+    "self_check/rebuilder.py": "def load_handover",
+    "self_check/replay.py": "class ReplayGuard",
+    "self_check/vocabulary.py": "LEFT_OUT = {",
 }
 PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
 missing = [pin for module, pin in PINNED.items() if importlib.util.find_spec(module) is None]
@@ -100,7 +105,7 @@ device
 # %% [markdown]
 # The self-check: run the next cell once. After each exercise a folded cell of one line,
 # `check("ex1")`, runs that exercise's check on your variables and says PASS, or FAIL with a hint.
-# The checks' code is the course's (`self_check.py` and `exercises/checks/`): you need not read it.
+# The checks' code is the course's (the `self_check` package and `exercises/checks/`): you need not read it.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["self-check"]
 # @title Self-check: run this cell once

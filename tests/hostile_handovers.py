@@ -23,7 +23,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from self_check import hand_over
+from self_check.handover import hand_over
+from self_check.rebuilder import HANDOVER_FORMAT
 
 
 class TwoLayers(nn.Module):
@@ -76,6 +77,11 @@ def by_hand() -> dict:
     return hand_over({"model": ByHand(torch.randn(2, 1), torch.zeros(1))}, ["model"])
 
 
+def steps_of(plain: dict, graph: int = 0) -> list:
+    """The steps of the first model's traced forward pass (its first graph), to change in place."""
+    return plain["objects"][0]["graphs"][graph]["steps"]
+
+
 def honest() -> dict:
     """The plain data an honest kernel hands over for ``model``: a ``TwoLayers``."""
     return hand_over({"model": TwoLayers()}, ["model"])
@@ -85,7 +91,7 @@ def with_steps(*extra: dict) -> dict:
     """``honest()`` with ``extra`` steps after the input (node 0) and before the two layers, which still run."""
     plain = honest()
     count = len(extra)
-    plain["objects"][0]["graph"] = [
+    steps_of(plain)[:] = [
         step("placeholder", "x"),
         *extra,
         step("call_module", "layer_1", node(0)),
@@ -97,7 +103,7 @@ def with_steps(*extra: dict) -> dict:
 
 def with_value(value) -> dict:
     """A hand-over of ``answer``, plain data built by hand."""
-    return {"format": 1, "values": {"answer": value}, "objects": []}
+    return {"format": HANDOVER_FORMAT, "values": {"answer": value}, "objects": []}
 
 
 def nested(depth: int) -> dict:
@@ -120,13 +126,22 @@ def _zero_stride_constant() -> dict:
     plain = honest()
     plain["objects"].append({"kind": "tensor", "data": torch.zeros(1).expand(10**9), "device": "cpu"})
     constant = {"kind": "ref", "id": len(plain["objects"]) - 1}
-    plain["objects"][0]["graph"].insert(
-        1, {"op": "constant", "target": "", "args": items(constant), "kwargs": keywords()}
-    )
-    for later in plain["objects"][0]["graph"][2:]:  # what came after moved one step on
+    steps_of(plain).insert(1, {"op": "constant", "target": "", "args": items(constant), "kwargs": keywords()})
+    for later in steps_of(plain)[2:]:  # what came after moved one step on
         later["args"]["items"] = [
             node(a["index"] + 1) if a.get("kind") == "node" else a for a in later["args"]["items"]
         ]
+    return plain
+
+
+def _write_into_a_constant() -> dict:
+    """A constant of the forward pass written in place: the next call would compute with what this one wrote."""
+    plain = with_steps(
+        {"op": "constant", "target": "", "args": items({"kind": "ref", "id": -1}), "kwargs": keywords()},
+        step("call_method", "add_", node(1), 1.0),
+    )
+    plain["objects"].append({"kind": "tensor", "data": torch.zeros(4, 2), "device": "cpu"})
+    steps_of(plain)[1]["args"] = items({"kind": "ref", "id": len(plain["objects"]) - 1})
     return plain
 
 
@@ -141,14 +156,15 @@ def _unpickler_payload() -> bytes:
             return (os.system, ("echo escaped",))
 
     buffer = io.BytesIO()
-    torch.save({"format": 1, "values": {}, "objects": [Payload()]}, buffer, pickle_protocol=pickle.HIGHEST_PROTOCOL)
+    payload = {"format": HANDOVER_FORMAT, "values": {}, "objects": [Payload()]}
+    torch.save(payload, buffer, pickle_protocol=pickle.HIGHEST_PROTOCOL)
     return buffer.getvalue()
 
 
 def _million_steps() -> dict:
     plain = honest()
     same = step("call_function", "torch.relu", node(0))
-    plain["objects"][0]["graph"] = [step("placeholder", "x"), *[same] * 1_000_000, step("output", "output", node(1))]
+    steps_of(plain)[:] = [step("placeholder", "x"), *[same] * 1_000_000, step("output", "output", node(1))]
     return plain
 
 
@@ -232,15 +248,32 @@ CASES: dict[str, tuple[Callable[[], dict | bytes], str]] = {
         r"takes the text '../../site-packages/evil.pth', which is not a short name or equation",
     ),
     "a_layer_as_a_value": (_a_layer_as_value, r"gives a Linear; a forward pass may hold only tensors"),
-    "write_into_a_given_tensor": (
+    "write_into_a_parameter_by_keyword": (
         lambda: with_steps(
             step("get_attr", "layer_1.weight"), step("call_function", "torch.add", node(1), 1.0, out=node(1))
         ),
-        r"step 2 .* writes into a tensor it was given",
+        r"step 2 .* writes into a tensor it did not create \(aten.add.out, argument 'out'\)",
     ),
-    "write_in_place_by_position": (
-        lambda: with_steps(step("call_function", "torch.nn.functional.relu", node(0), True)),
-        r"writes into a tensor it was given",
+    "write_into_a_parameter_by_position": (
+        lambda: with_steps(
+            step("get_attr", "layer_1.weight"),
+            step("call_function", "torch.norm", node(0), 2, None, False, node(1)),  # norm's fifth argument is out
+        ),
+        r"step 2 .* writes into a tensor it did not create",
+    ),
+    "in_place_on_a_parameter_by_position": (
+        lambda: with_steps(
+            step("get_attr", "layer_1.bias"), step("call_function", "torch.nn.functional.relu", node(1), True)
+        ),
+        r"step 2 .* writes into a tensor it did not create \(aten.relu_",
+    ),
+    "in_place_method_on_a_parameter": (
+        lambda: with_steps(step("get_attr", "layer_2.weight"), step("call_method", "mul_", node(1), 0.0)),
+        r"step 2 .* writes into a tensor it did not create \(aten.mul_",
+    ),
+    "write_into_a_constant_of_the_forward_pass": (
+        _write_into_a_constant,
+        r"step 2 .* writes into a tensor it did not create",
     ),
     "a_layer_read_as_a_tensor": (
         lambda: with_steps(step("get_attr", "layer_1")),

@@ -22,7 +22,7 @@ import pytest
 from grading import sandbox
 from grading.checker import judge, server, walls
 from grading.checks import CHECKS_HEADER
-from self_check import hand_over_bytes
+from self_check.handover import hand_over_bytes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -264,9 +264,15 @@ def test_what_a_checker_sends_back_is_kept_only_as_bounded_fields_and_verdicts()
     assert kept == {
         "passed": False,  # only True is a pass
         "judged": True,
+        "unjudgeable": False,
         "part": "p" * 2000,
         "message": "",
         "hint": "",
-        "parts": [{"name": "a", "passed": True, "judged": True, "part": "", "message": "", "hint": ""}],
+        "parts": [
+            {"name": "a", "passed": True, "judged": True, "unjudgeable": False, "part": "", "message": "", "hint": ""}
+        ],
     }  # no points: the grader counts them from the master's parts
+    # "could not be judged" is kept only for what did not pass: a pass is a pass
+    assert judge.result_of({"passed": True, "unjudgeable": True}, "h")["unjudgeable"] is False
+    assert judge.result_of({"passed": False, "unjudgeable": True}, "h")["unjudgeable"] is True
     assert judge.result_of(["not", "a", "dict"], "h")["message"] == "judging this exercise gave no result"

@@ -29,7 +29,7 @@ import pytest
 from grading import sandbox
 from grading.checker.judge import judge_submission
 from grading.checks import load_checks
-from self_check import hand_over_bytes
+from self_check.handover import hand_over_bytes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MASTER = REPO_ROOT / "solutions" / "assignment_06_classification.py"
@@ -176,8 +176,8 @@ def test_the_audit_hook_and_the_dropped_privileges_alone_stop_every_escape(targe
 
 # ---------------------------------------------------------------- the escape that worked before the walls
 ESCAPE_CELL = """
-import torch.fx as _fx, torch.nn.functional as _F
-_honest_trace = _fx.symbolic_trace
+import self_check.tracing as _tracing, torch.fx as _fx, torch.nn.functional as _F
+_honest_trace = _tracing._fx_trace
 def _trace(module):  # the honest two-layer model, with a few more steps in its forward pass
     if type(module).__name__ != "CircleModelV0":
         return _honest_trace(module)
@@ -190,7 +190,7 @@ def _trace(module):  # the honest two-layer model, with a few more steps in its 
         graph.call_function(_F.handle_torch_function, (write, (x,), path))  # which calls what it is handed
     graph.output(graph.call_module("layer_2", (graph.call_module("layer_1", (x,)),)))
     return _fx.GraphModule(module, graph)
-_fx.symbolic_trace = _trace
+_tracing._fx_trace = _trace
 """
 
 
@@ -230,4 +230,4 @@ def test_the_forward_pass_that_wrote_the_students_bytes_anywhere_writes_nothing_
     feedback = (tmp_path / "out" / "feedback" / "escape.ipynb.md").read_text()
     assert "step 2 of CircleModelV0.forward (call_method numpy) calls the method 'numpy'" in feedback
     tampering = feedback.split("## Tampering seen", 1)[-1]
-    assert "torch.fx.symbolic_trace" in tampering  # and the instructor is told which cell replaced the tracer
+    assert "self_check.tracing._fx_trace" in tampering  # and the instructor is told which cell replaced the tracer

@@ -2,7 +2,7 @@
 
 Colab opens one notebook from GitHub, with no checkout beside it, so the setup cell downloads
 the course's files it imports from the course repository: ``helper_functions.py``, and for an
-exercise notebook ``self_check.py`` and its module of checks. Here the notebook is copied alone
+exercise notebook the ``self_check`` package and its module of checks. Here the notebook is copied alone
 into an empty folder and a first cell, inserted by the test, sends those downloads to a loopback
 server that serves the repository's own files, an HTML error page (for every file, or for the
 checks alone), or nothing at all (a timeout); or to a port where nothing listens (the network is
@@ -25,6 +25,7 @@ from conftest import REPO_ROOT, notebook_results
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from grading.checks import COURSE_FILES
 from helper_functions import data_dir
 
 pytestmark = pytest.mark.unmeasured  # its kernels run untraced (conftest.py)
@@ -135,7 +136,7 @@ def test_an_exercise_notebook_alone_fetches_its_self_check_and_checks_its_exerci
     exercise = "exercises/assignment_06_classification.ipynb"
     folder = tmp_path / "colab"
     executed = run(alone_in_a_folder(exercise, folder, f"{fake_github}/ok"), folder)
-    arrived = ["helper_functions.py", "self_check.py", "exercises/checks/assignment_06_classification.py"]
+    arrived = [*COURSE_FILES, "exercises/checks/assignment_06_classification.py"]
     assert all((folder / name).read_bytes() == (REPO_ROOT / name).read_bytes() for name in arrived)
     assert not list(folder.rglob("*.part"))
     shown = [
@@ -156,7 +157,7 @@ def test_an_exercise_notebook_alone_fetches_its_self_check_and_checks_its_exerci
             "exercises/assignment_06_classification.ipynb",
             "/html-checks",
             "sent no exercises/checks/assignment_06_classification.py (it began '<!DOCTYPE",
-            ["helper_functions.py", "self_check.py"],
+            list(COURSE_FILES),
         ),
     ],
     ids=["html-error-page", "timeout", "network-down", "error-page-for-the-checks"],

@@ -23,7 +23,7 @@ import jupytext
 import nbformat
 import pytest
 
-from grading.checks import assignment_name, assignments, load_checks
+from grading.checks import COURSE_FILES, assignment_name, assignments, load_checks
 from grading.gradescope import bundle_files
 from tools.check_notebooks import with_stable_ids
 from tools.make_exercises import exercise_notebook
@@ -49,7 +49,7 @@ def test_every_master_with_checks_is_gradable_by_name():
 def test_the_gradescope_bundle_of_each_set_holds_its_master_and_the_whole_grader(name):
     files = bundle_files(name)
     assert f"solutions/{assignments()[name].name}" in files
-    assert {"grading/checker/judge.py", "self_check.py", "helper_functions.py"} <= set(files)
+    assert {"grading/checker/judge.py", *COURSE_FILES} <= set(files)
 
 
 def test_each_exercise_declares_what_its_check_reads():
@@ -155,7 +155,7 @@ def hidden_lines(master: Path) -> list[str]:
     cells = jupytext.read(master).cells
     hidden = [cell for cell in cells if "hidden" in cell.metadata.get("tags", [])]
     shared = set().union(*(code_lines(cell.source) for cell in cells if cell not in hidden))
-    shared |= code_lines((REPO_ROOT / "self_check.py").read_text())
+    shared |= set().union(*(code_lines((REPO_ROOT / name).read_text()) for name in COURSE_FILES))
     lines = set().union(*(code_lines(cell.source, decorators=False) for cell in hidden)) - shared
     return sorted(line for line in lines if len(line) > 12 and not line.startswith("#") and not is_text(line))
 
@@ -177,8 +177,7 @@ def test_no_hidden_code_or_data_reaches_a_file_a_student_receives(master):
         "the students' notebook": jupytext.writes(exercise_notebook(master), fmt="py:percent"),
         "the students' module of checks": checks.students_code,
         "what the kernel is sent": checks.visible_code,
-        "self_check.py": (REPO_ROOT / "self_check.py").read_text(),
-        "helper_functions.py": (REPO_ROOT / "helper_functions.py").read_text(),
+        **{name: (REPO_ROOT / name).read_text() for name in COURSE_FILES},
     }
     if master.parent.name == "solutions":  # the committed files its students open or fetch
         notebook = REPO_ROOT / "exercises" / f"{master.stem}.py"

@@ -1,6 +1,6 @@
 """The trust boundary: answers handed over as plain data, and rebuilt in the checker without running sender code.
 
-``self_check.py``'s hand-over runs in the student's kernel; its rebuild in the checker. Every test
+``self_check``'s hand-over runs in the student's kernel; its rebuild in the checker. Every test
 here hands values over and rebuilds them, as the grader and the self-check do, and compares the
 rebuilt objects with the originals; the rest feed the checker data that no honest kernel writes, and
 expect it refused without anything of it run.
@@ -17,6 +17,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+import torch.export
 import torch.fx
 from hostile_handovers import ByHand
 from torch import nn
@@ -25,17 +26,10 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, Tenso
 import self_check
 from grading.kernel import tamper_probe
 from helper_functions import plot_decision_boundary
-from self_check import (
-    HandedOverModule,
-    HandOverError,
-    MalformedHandover,
-    NotHandedOver,
-    hand_over,
-    hand_over_bytes,
-    load_handover,
-    rebuild,
-    refusals,
-)
+from self_check import handover, replay, tracing
+from self_check.handover import HandOverError, hand_over, hand_over_bytes
+from self_check.rebuilder import HANDOVER_FORMAT, NotHandedOver, load_handover, rebuild
+from self_check.replay import HandedOverModule, MalformedHandover, refusals
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -274,7 +268,7 @@ def test_loading_runs_no_code_of_the_senders(tmp_path):
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    for data in (pickle.dumps(Payload()), _saved({"format": 1, "values": {}, "objects": [Payload()]})):
+    for data in (pickle.dumps(Payload()), _saved({"format": HANDOVER_FORMAT, "values": {}, "objects": [Payload()]})):
         with pytest.raises(MalformedHandover, match="cannot be read"):
             load_handover(data)
     assert not marker.exists()
@@ -290,7 +284,7 @@ def _with_step(**step) -> dict:
     """A hand-over of CircleModel whose traced forward pass has ``step`` in place of its second step."""
     plain = hand_over({"model": CircleModel()}, ["model"])
     module = plain["objects"][0]
-    module["graph"][1] = {
+    module["graphs"][0]["steps"][1] = {
         "args": {"kind": "tuple", "items": []},
         "kwargs": {"kind": "dict", "type": "dict", "items": []},
     } | step
@@ -350,7 +344,7 @@ def test_malformed_handovers_fail_with_a_reason(mangle):
 
 def test_a_self_referring_object_is_refused():
     plain = {
-        "format": 1,
+        "format": HANDOVER_FORMAT,
         "values": {"x": {"kind": "ref", "id": 0}},
         "objects": [{"kind": "dataloader", "dataset": {"kind": "ref", "id": 0}}],
     }
@@ -361,8 +355,16 @@ def test_a_self_referring_object_is_refused():
 # ---------------------------------------------------------------- the tamper probe
 @pytest.mark.parametrize(
     ("module", "name"),
-    [(json, "dumps"), (torch.fx, "symbolic_trace"), (self_check, "hand_over"), (self_check, "rebuild")],
-    ids=["json.dumps", "torch.fx.symbolic_trace", "self_check.hand_over", "self_check.rebuild"],
+    [
+        (json, "dumps"),
+        (torch.fx, "symbolic_trace"),
+        (torch.export, "export"),
+        (handover, "hand_over"),
+        (tracing, "fx_graphs"),
+        (self_check, "rebuild"),
+        (replay, "check_plain"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
 )
 def test_the_tamper_probe_names_what_a_cell_replaced_but_not_what_libraries_replace(module, name):
     tamper_probe.start()

@@ -28,11 +28,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hostile_handovers import honest, items, keywords, node
+from hostile_handovers import honest, items, keywords, node, steps_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import self_check
+from self_check.rebuilder import rebuild
+from self_check.vocabulary import FUNCTIONS, TENSOR_METHODS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NAMESPACES = {
@@ -71,13 +73,13 @@ def replay():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         self_check.warm_up()  # as the checker does before it judges anything
-        self_check.rebuild(honest())["model"](torch.randn(3, 2))
+        rebuild(honest())["model"](torch.randn(3, 2))
 
     def run(plain: dict) -> tuple[str, list[str]]:
         global _recording
         _recording = []
         try:
-            model = self_check.rebuild(plain)["model"]
+            model = rebuild(plain)["model"]
             with torch.no_grad():
                 model(torch.randn(3, 2))
             outcome = "ran"
@@ -124,8 +126,8 @@ def forward_passes(draw) -> dict:
     for shape in ((3, 2), (2,), (4, 4)):  # tensors the steps may take as constants
         plain["objects"].append({"kind": "tensor", "data": torch.randn(shape), "device": "cpu"})
     tensors = [{"kind": "ref", "id": index} for index in range(len(plain["objects"]) - 3, len(plain["objects"]))]
-    functions = sorted(self_check.FUNCTIONS) + (EVERY_FUNCTION if hostile else [])
-    methods = sorted(self_check.TENSOR_METHODS) + (EVERY_METHOD if hostile else [])
+    functions = sorted(FUNCTIONS) + (EVERY_FUNCTION if hostile else [])
+    methods = sorted(TENSOR_METHODS) + (EVERY_METHOD if hostile else [])
     attributes = ["layer_1", "layer_2", "layer_1.weight", "layer_2.bias"] + (["", "training", "x.y"] if hostile else [])
     keyword_arguments = [{}, {}, {"dim": 1}, {"keepdim": True}, {"p": 2}]
     keyword_arguments += [{"out": node(0)}, {"inplace": True}] if hostile else []
@@ -157,7 +159,7 @@ def forward_passes(draw) -> dict:
         extra = draw(st.sampled_from(keyword_arguments))
         steps.append({"op": op, "target": target, "args": items(*arguments), "kwargs": keywords(**extra)})
     steps.append({"op": "output", "target": "output", "args": items(node(len(steps) - 1)), "kwargs": keywords()})
-    plain["objects"][0]["graph"] = steps
+    steps_of(plain)[:] = steps
     return plain
 
 
@@ -177,7 +179,7 @@ def fuzz(replay, examples: int, seconds: float | None, report: str) -> None:
         def replay_one(plain):
             outcome, seen = replay(plain)
             outcomes[outcome] += 1
-            assert not seen, (seen, plain["objects"][0]["graph"])
+            assert not seen, (seen, steps_of(plain))
 
         replay_one()
 

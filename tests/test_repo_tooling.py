@@ -11,6 +11,7 @@ import nbformat
 import pytest
 import yaml
 
+from grading.checks import COURSE_FILES
 from tools import check_notebooks, colab_setup, make_exercises
 from tools.make_exercises import MarkerError
 
@@ -91,6 +92,14 @@ def test_setup_cell_is_python_and_pins_match_requirements():
     requirements = pins_from_requirements()
     assert {name: version for name, version in pinned} == {name: requirements[name] for name, _ in pinned}
     assert colab_setup.COURSE_REPO in cell and '"exercises/checks/x.py": "from self_check import *"' in cell
+
+
+def test_the_setup_cell_fetches_every_file_a_notebook_imports_each_with_a_line_it_has():
+    """A module added to the self-check's package that Colab's setup cell did not fetch would fail on import there."""
+    fetched = colab_setup.course_files("exercises/checks/x.py")
+    assert set(COURSE_FILES) <= set(fetched)
+    for name in COURSE_FILES:
+        assert colab_setup.MARKERS[name] in (REPO_ROOT / name).read_text(encoding="utf-8"), name
 
 
 @pytest.mark.parametrize("document", [REPO_ROOT / "README.md", *all_masters()], ids=lambda p: p.name)

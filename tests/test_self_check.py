@@ -1,7 +1,8 @@
-"""The self-check of the exercise notebooks: ``self_check.py`` and each master's checks, which a notebook imports.
+"""The self-check of the exercise notebooks: the ``self_check`` package and each master's checks, as a notebook
+imports them.
 
-A student's notebook holds the student's work: the self-check's code lives in one file
-(``self_check.py``), each master's checks in one module beside its students' notebook, and the
+A student's notebook holds the student's work: the self-check's code lives in one package
+(the ``self_check`` package), each master's checks in one module beside its students' notebook, and the
 notebook carries only a folded setup cell, a folded self-check cell and one folded line per check,
 within a budget of machinery. A student must be able to finish an exercise from its instructions
 alone: every name a check reads is named in the instructions (or made by code the notebook gives),
@@ -85,7 +86,7 @@ def generated_cells(notebook, students: bool = True) -> list:
     return [cell for cell in code if cell is code[0] or set(cell.metadata.get("tags", [])) & generated]
 
 
-def test_the_self_checks_code_lives_in_one_file_that_no_notebook_copies():
+def test_the_self_checks_code_lives_in_one_package_that_no_notebook_copies():
     copies = [
         path.relative_to(REPO_ROOT)
         for folder in ("notebooks", "exercises", "solutions", "tests")
@@ -95,7 +96,7 @@ def test_the_self_checks_code_lives_in_one_file_that_no_notebook_copies():
         and "class _Rebuilder:" in path.read_text(encoding="utf-8")
     ]
     assert not copies, f"the self-check's code is copied into {copies}"
-    assert "class _Rebuilder:" in (REPO_ROOT / "self_check.py").read_text(encoding="utf-8")
+    assert "class _Rebuilder:" in (REPO_ROOT / "self_check" / "rebuilder.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("master", CHECKED, ids=lambda path: path.name)

@@ -7,8 +7,8 @@ one is folded (``FOLDED``: a form in Colab, a hidden source in JupyterLab) and t
 pins match ``requirements.txt``.
 
 The setup cell installs only the pinned packages Colab lacks, makes the course's files the notebook
-imports (``helper_functions.py``; in a notebook with checks, ``self_check.py`` and the students'
-module of checks too) importable, from the course checkout when the notebook runs inside it,
+imports (``helper_functions.py``; in a notebook with checks, the ``self_check`` package and the
+students' module of checks too) importable, from the course checkout when the notebook runs inside it,
 otherwise by fetching each from the course repository (with a timeout, checking that what arrived
 is that Python file and not an HTML error page, and never leaving a bad file), and applies the
 course's plot style (``use_course_style``).
@@ -17,8 +17,16 @@ course's plot style (``use_course_style``).
 import json
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
-# a line each course file has, and an error page has not
-MARKERS = {"helper_functions.py": "def accuracy_fn", "self_check.py": "def use_checks"}
+# a line each course file has, and an error page has not: the helpers, and each module of the self-check's package
+MARKERS = {
+    "helper_functions.py": "def accuracy_fn",
+    "self_check/__init__.py": "def use_checks",
+    "self_check/handover.py": "def hand_over_bytes",
+    "self_check/tracing.py": "def fx_graphs",
+    "self_check/rebuilder.py": "def load_handover",
+    "self_check/replay.py": "class ReplayGuard",
+    "self_check/vocabulary.py": "LEFT_OUT = {",
+}
 STUDENTS_CHECKS_MARKER = "from self_check import *"
 # what Colab folds into its title line (a form), and JupyterLab behind a "..."
 FOLDED = {"cellView": "form", "jupyter": {"source_hidden": True}}
@@ -68,7 +76,7 @@ def course_files(students_checks: str | None = None, self_check: bool = False) -
     """The course's files a notebook imports, each with its marker: the helpers, and for checks the self-check."""
     files = {"helper_functions.py": MARKERS["helper_functions.py"]}
     if self_check or students_checks:
-        files["self_check.py"] = MARKERS["self_check.py"]
+        files |= {name: marker for name, marker in MARKERS.items() if name.startswith("self_check/")}
     if students_checks:
         files[students_checks] = STUDENTS_CHECKS_MARKER
     return files

@@ -5,7 +5,7 @@ submission's kernel starts, so that its imports run meanwhile, inside a sandbox 
 (``grading.sandbox.checker_command``): bubblewrap with only Python, its packages and the grader's
 code to read, a private ``/tmp`` to write, no network and no capabilities, as ``nobody`` when the
 grader is root. It reads only what its kernel handed over: base64 text, decoded into bytes and
-loaded with ``torch.load(..., weights_only=True)`` and rebuilt (``self_check.py``). It executes
+loaded with ``torch.load(..., weights_only=True)`` and rebuilt (``self_check.rebuilder``). It executes
 the check cells of the course's master, judges each exercise's hand-overs in a child
 process of its own with a hard time limit, and sends the results back as JSON. It is sent its job after the
 submission's kernel is gone, so the kernel can neither signal it, trace it, nor write its memory.
@@ -32,7 +32,7 @@ from grading import sandbox
 from grading.checker import walls
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-CHECKER_READS = (REPO_ROOT / "grading", REPO_ROOT / "self_check.py")  # all of the repository a checker may read
+CHECKER_READS = (REPO_ROOT / "grading", REPO_ROOT / "self_check")  # all of the repository a checker may read
 STAGES = ("where_it_stands", "at_end")
 START_S = 300.0  # how long a checker may take to import its libraries, on a slow and busy machine
 RESULTS_LIMIT = 64 * 2**20  # bytes of a checker's results
@@ -62,6 +62,7 @@ def _verdict(raw: dict) -> dict[str, Any]:
     return {key: str(raw.get(key, ""))[:2000] for key in ("part", "message", "hint")} | {
         "passed": raw.get("passed") is True,
         "judged": raw.get("judged", True) is True,
+        "unjudgeable": raw.get("unjudgeable") is True and raw.get("passed") is not True,
     }
 
 

@@ -3,8 +3,8 @@
 The grader's driver runs this module's code in the student's kernel before the first cell (it
 records how things stand), then asks ``changes()`` after every cell, in the same request as the
 cell (a user expression), and names in the feedback the cell after which something new changed:
-functions of ``json``, ``torch``, ``torch.fx``, ``numpy``, ``signal``, ``nbformat``, ``jupytext``,
-``builtins`` and the course's harness, ``self_check``,
+functions of ``json``, ``torch``, ``torch.fx``, ``torch.export``, ``numpy``, ``signal``, ``nbformat``, ``jupytext``,
+``builtins`` and the course's harness, the ``self_check`` package,
 entries of ``sys.modules``, a trace or profile hook, IPython's traceback display and hooks, the
 garbage collector's callbacks, threads the notebook started that are still running. The student's kernel can
 hide all of this from the probe; that is why it only informs. Points come from the checker alone.
@@ -16,11 +16,12 @@ import importlib
 import sys
 import threading
 
-# torch.fx traces a model for its hand-over, and self_check is the harness that hands it over
+# torch.fx and torch.export trace a model for its hand-over, and self_check is the harness that hands it over
 WATCHED_MODULES = (
     "json",
     "torch",
     "torch.fx",
+    "torch.export",
     "numpy",
     "signal",
     "nbformat",
@@ -29,6 +30,11 @@ WATCHED_MODULES = (
     "base64",
     "threading",
     "self_check",
+    "self_check.handover",
+    "self_check.tracing",
+    "self_check.rebuilder",
+    "self_check.replay",
+    "self_check.vocabulary",
 )
 # imported by start() to record them: the others would cost seconds in every kernel, and are compared from
 # when they are first seen, and for functions defined in the notebook itself
