@@ -22,6 +22,7 @@ cannot be replayed (traced only for other inputs, or never traced) raises ``Unju
 recorded in ``unjudgeable``, so that a check which catches either still fails, and says which.
 """
 
+import contextlib
 import string
 
 import torch
@@ -366,26 +367,38 @@ class HandedOverModule(nn.Module):
         raise MalformedHandover(f"{owner} has no output step")
 
 
-def warm_up():
-    """Call the replay's vocabulary once on small tensors, under its guard, so that what torch imports on first
-    use it imports now.
+def warm_up(every_operator=False):
+    """Call the replay's vocabulary once on small tensors, so that what torch imports on first use it imports now.
 
-    The checker does this before its walls go up: a process that judges a hand-over may import
-    nothing, and a listed function that imported a module on its first call would fail an honest
-    forward pass. The fuzz tests of the replay start the same way.
+    The checker does this before its walls go up, so that no judging child pays for it: the
+    functions and methods a traced forward pass calls, and the guard on a few of ATen's operators.
+    ``every_operator`` calls each ATen operator under the guard too (seconds: the fuzz tests of the
+    replay, whose audit hook counts an import as an event, start that way).
     """
     x = torch.randn(3, 4)
+    traced = [function for name, function in FUNCTIONS.items() if not name.startswith("aten.")]
+    calls = [(function, arguments) for function in traced for arguments in _WARM_UP_ARGUMENTS(x)]
+    calls += [(getattr, (x, method)) for method in TENSOR_METHODS]
+    for function, arguments in calls:
+        try:
+            result = function(*arguments)
+            if callable(result) and function is getattr:  # a method: called as a step would
+                for more in ((), (1,), (x,), (0, 1)):
+                    with contextlib.suppress(Exception):
+                        getattr(x.clone(), arguments[1])(*more)
+        except Exception:  # noqa: S112  (most signatures refuse most of these arguments; calling is the point)
+            continue
+    guarded = FUNCTIONS if every_operator else {name: FUNCTIONS[name] for name in _GUARD_WARM_UP}
     with ReplayGuard() as guard:
         guard.owned.add(_storage(x))
-        for function in FUNCTIONS.values():
-            for arguments in ((x,), (x, x), (x, 1), (x, 0, 1), ((3, 4),), ([3, 4], 0.0)):
-                try:
+        for function in guarded.values():
+            for arguments in _WARM_UP_ARGUMENTS(x):
+                with contextlib.suppress(Exception):
                     function(*arguments)
-                except Exception:  # noqa: S112  (most signatures refuse most of these arguments; calling is the point)
-                    continue
-        for method in TENSOR_METHODS:
-            for arguments in ((), (1,), (x,), (0, 1)):
-                try:
-                    getattr(x.clone(), method)(*arguments)
-                except Exception:  # noqa: S112
-                    continue
+
+
+def _WARM_UP_ARGUMENTS(x):  # noqa: N802  (a table, called for the tensor it holds)
+    return ((x,), (x, x), (x, 1), (x, 0, 1), ((3, 4),), ([3, 4], 0.0))
+
+
+_GUARD_WARM_UP = ("aten.linear.default", "aten.relu_.default", "aten.view.default", "aten.cat.default", "torch.zeros")

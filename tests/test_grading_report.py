@@ -15,7 +15,7 @@ from browser_harness import axe_violations, blocking, chromium, record_axe, scre
 
 from grading import cli, store
 from grading.checks import load_checks
-from grading.results import CheckResult, Outcome
+from grading.results import CheckResult, Outcome, PartResult, status_of
 from grading.submissions import Submission
 
 # submission -> the exercises it passed (of assignment_06's nine), its status
@@ -141,3 +141,26 @@ def test_bad_sizes_shards_and_seconds_are_refused_with_an_example(parse, text, m
     with pytest.raises(cli.argparse.ArgumentTypeError, match=message):
         parse(text)
     assert cli.parse_size("6G") == 6 * 2**30 and cli.parse_shard("2/5") == (2, 5) and cli._seconds("1.5") == 1.5
+
+
+def test_a_model_that_could_not_be_judged_is_marked_apart_from_failed_and_listed_for_a_person(tmp_path):
+    checks = load_checks("assignment_06")
+    why = "your model could not be judged outside your notebook: line 9 of forward (`if h.mean() > 0:`) decides"
+    unjudged = PartResult("", False, "judging your model", why, "rewrite the line", unjudgeable=True)
+    results = {f"ex{n}": CheckResult(True, message="passed") for n in range(1, 10)}
+    results["ex3"] = CheckResult(False, "judging your model", why, "rewrite the line", (unjudged,), unjudgeable=True)
+    submission = Submission(tmp_path / "class" / "eve.ipynb", "eve.ipynb", "eve")
+    outcome = Outcome(submission, status_of({}, results), results, [], errors=[], seconds=2.0)
+    assert outcome.status == "could not be judged: ex3"
+    store.save(tmp_path, outcome, key="stored by the test", assignment=checks.assignment)
+    assert cli.main(["report", str(tmp_path)]) == 0
+    html = (tmp_path / "report.html").read_text()
+    listed = html.split("Could not be judged: for a person to look at", 1)[1].split("<h2>", 1)[0]
+    assert "eve.ipynb" in listed and "ex3" in listed and "if h.mean() &gt; 0:" in listed
+    feedback = (tmp_path / "feedback" / "eve.md").read_text()
+    assert "| ex3 | 0/1 | not judged |" in feedback and why in feedback
+    assert "Could not be judged" in (tmp_path / "feedback" / "eve.json").read_text()
+    (row,) = csv.DictReader((tmp_path / "grades.csv").open())
+    assert row["status"] == "could not be judged: ex3" and row["ex3"] == "0"
+    stored = store.load_all(tmp_path)[1][0]
+    assert stored.results["ex3"].unjudgeable and stored.unjudged == {"ex3": why}
