@@ -270,21 +270,56 @@ def _batches(data_loader: Iterable, device: torch.device) -> Iterator[tuple[torc
 LOWER_PRECISION_SWITCH = "COURSE_CPU_LOWER_PRECISION"  # "none" or "bfloat16": what the CPU is taken to have
 
 
-def cpu_has_fast_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 fast (AVX-512 BF16 or AMX), as oneDNN reports it. Lesson 03.
+# what torch.cpu reads of the CPU itself (CPUID), by the names of the CPU's own flags
+CPU_INSTRUCTIONS = {
+    "avx512": "_is_avx512_supported",
+    "avx512_bf16": "_is_avx512_bf16_supported",
+    "amx_bf16": "_is_amx_tile_supported",
+}
 
-    The environment variable ``COURSE_CPU_LOWER_PRECISION`` overrides the probe: ``none`` takes
-    the CPU to have no fast bf16, ``bfloat16`` to have it (bf16 then runs, slowly, on any CPU).
-    The tests use it to run both branches of lesson 03's section 7.5 on any machine.
+
+def cpu_instructions() -> dict[str, bool]:
+    """Which of AVX-512, AVX-512 BF16 and AMX this CPU has, as the CPU itself reports them. Lesson 03."""
+    found = {}
+    for flag, probe in CPU_INSTRUCTIONS.items():
+        try:
+            found[flag] = bool(getattr(torch.cpu, probe)())
+        except (AttributeError, RuntimeError):  # a torch without the probe, or a CPU it cannot read
+            found[flag] = False
+    return found
+
+
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU has bfloat16 instructions, AVX-512 BF16 or AMX, as the CPU itself reports them. Lesson 03.
+
+    oneDNN's own answer (``torch.ops.mkldnn._is_mkldnn_bf16_supported``) is not asked: it says yes
+    on any CPU with AVX-512, where oneDNN emulates bf16 more slowly than float32 (the Xeons of
+    Skylake to Ice Lake, common in clouds). The environment variable ``COURSE_CPU_LOWER_PRECISION``
+    overrides the probe: ``none`` takes the CPU to have no fast bf16, ``bfloat16`` to have it
+    (bf16 then runs, slowly, on any CPU). The tests use it to run both branches of lesson 03's
+    section 7.5 on any machine.
     """
     forced = os.environ.get(LOWER_PRECISION_SWITCH, "").strip().lower()
     if forced in ("none", "bfloat16"):
         return forced == "bfloat16"
     if forced:
         raise ValueError(f"{LOWER_PRECISION_SWITCH} must be 'none' or 'bfloat16', got {forced!r}")
-    with contextlib.suppress(AttributeError, RuntimeError):
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return False
+    found = cpu_instructions()
+    return found["avx512_bf16"] or found["amx_bf16"]
+
+
+def cpu_precision_reason() -> str:
+    """Why ``autocast=True`` does or does not lower the precision on this CPU, in a sentence. Lesson 03."""
+    forced = os.environ.get(LOWER_PRECISION_SWITCH, "").strip().lower()
+    if forced:
+        return f"{LOWER_PRECISION_SWITCH}={forced} decides it, not the CPU"
+    found = cpu_instructions()
+    has = [flag for flag, present in found.items() if present]
+    if found["avx512_bf16"] or found["amx_bf16"]:
+        return f"this CPU has {' and '.join(has)}: bfloat16 instructions"
+    if found["avx512"]:
+        return "this CPU has AVX-512 without AVX-512 BF16 or AMX: bfloat16 would be emulated, slower than float32"
+    return "this CPU has neither AVX-512 BF16 nor AMX: no bfloat16 instructions"
 
 
 def autocast_dtype(device: Device) -> torch.dtype | None:

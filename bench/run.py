@@ -299,6 +299,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         total += f" **{results['autocast_total_s']:.2f}** | **{results['total_ratio_autocast']:.2f}x** | |"
     rows.append(total)
     rows.append(
+        f"\nautocast=True took {results['autocast_dtype']}, because {results['autocast_reason']}."
         f"\nDevice {results['device']}, {results['environment']['threads']} torch threads, "
         f"{results['epochs']} epochs, median of {results['rounds']} rounds; test split evaluated in batches "
         f"of {results['eval_batch_size']} on the course path. CPU time of the process: reference "
@@ -489,6 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed": RANDOM_SEED,
         "eval_batch_size": args.eval_batch_size,
         "autocast_dtype": str(hf.autocast_dtype(device) or "float32: no lower precision here").replace("torch.", ""),
+        "autocast_reason": hf.cpu_precision_reason() if device.type == "cpu" else f"a {device.type} device decides it",
         "from_dataset_times_s": [elapsed["seconds"] for elapsed in conversion],
         "from_dataset_per_sample_path_s": generic_conversion_s,
         "models": models,

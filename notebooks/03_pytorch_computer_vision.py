@@ -115,6 +115,7 @@ from helper_functions import (
     TensorBatches,
     accuracy_fn,
     autocast_dtype,
+    cpu_precision_reason,
     data_dir,
     eval_model,
     load_model,
@@ -818,15 +819,17 @@ plt.show()
 # a device with none, the helpers warn once and stay in float32.
 #
 # Whether it pays off depends on the machine. First: does this one have a fast lower precision
-# at all? Most laptops' CPUs, and Colab's CPU runtime, do not.
+# at all? Most laptops' CPUs, and Colab's CPU runtime, do not. A CPU counts only with the
+# instructions themselves, which `autocast_dtype` reads of the CPU: many cloud Xeons have AVX-512
+# but not its BF16 extension, and there bf16 is emulated, more slowly than float32.
 
 # %%
 lower_precision = autocast_dtype(device)
 if lower_precision is None:
     print(
-        f"This {device.upper()} has no fast lower precision (no AVX-512 BF16 or AMX instructions), so autocast "
-        "would train in float32 and there is nothing to measure here: a CPU with AVX-512 BF16 or AMX, or a GPU, "
-        "runs the rest of this section."
+        f"This {device.upper()} has no fast lower precision ({cpu_precision_reason()}), so autocast would train "
+        "in float32 and there is nothing to measure here: a CPU with AVX-512 BF16 or AMX, or a GPU, runs the "
+        "rest of this section."
     )
 else:
     print(f"autocast on {device} uses {lower_precision}: the next cells measure what it buys and costs")

@@ -264,6 +264,9 @@ def test_bench_runs_at_a_tiny_setting_and_writes_its_results(tmp_path):
     assert results["total_ratio_autocast"] == pytest.approx(results["reference_total_s"] / results["autocast_total_s"])
     assert (tmp_path / "results.png").stat().st_size > 0
     assert "| **total** |" in done.stdout
+    # the table says which precision autocast=True took, and why: the probe's own words
+    assert f"autocast=True took {results['autocast_dtype']}, because {results['autocast_reason']}." in done.stdout
+    assert results["autocast_reason"] == hf.cpu_precision_reason()
 
 
 @pytest.mark.slow

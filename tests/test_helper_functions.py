@@ -502,15 +502,51 @@ def test_tensor_batches_on_cuda():
 
 
 # ---------------------------------------------------------------- lower precision and timing verdicts
-@pytest.mark.parametrize("has_bf16", [True, False], ids=["probe says bf16", "probe says none"])
-def test_the_cpu_probe_decides_autocast_dtype_unless_the_switch_overrides_it(monkeypatch, has_bf16):
+# each CPU class the course meets, as torch.cpu reads it of the CPU, and as oneDNN answers on it
+CPU_CLASSES = {
+    "AVX2 only (AMD EPYC Rome)": ({"avx512": False, "avx512_bf16": False, "amx_bf16": False}, False, False),
+    "AVX-512 without BF16 (Xeon Skylake to Ice Lake)": (
+        {"avx512": True, "avx512_bf16": False, "amx_bf16": False},
+        True,  # oneDNN emulates bf16 here, and says so
+        False,
+    ),
+    "AVX-512 BF16 (Xeon Cooper Lake, AMD EPYC Genoa)": (
+        {"avx512": True, "avx512_bf16": True, "amx_bf16": False},
+        True,
+        True,
+    ),
+    "AMX (Xeon Sapphire Rapids)": ({"avx512": True, "avx512_bf16": True, "amx_bf16": True}, True, True),
+}
+
+
+def as_this_cpu(monkeypatch, flags: dict[str, bool], onednn: bool) -> None:
+    """Make torch answer as a CPU with ``flags`` would, oneDNN included."""
     monkeypatch.delenv(hf.LOWER_PRECISION_SWITCH, raising=False)
-    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: has_bf16)
-    assert hf.cpu_has_fast_bf16() is has_bf16
-    assert hf.autocast_dtype("cpu") == (torch.bfloat16 if has_bf16 else None)
+    for flag, probe in hf.CPU_INSTRUCTIONS.items():
+        monkeypatch.setattr(torch.cpu, probe, lambda present=flags[flag]: present)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn)
+
+
+@pytest.mark.parametrize("cpu", list(CPU_CLASSES))
+def test_the_cpu_probe_answers_from_the_cpus_own_instructions_not_onednns_emulation(monkeypatch, cpu):
+    flags, onednn, fast = CPU_CLASSES[cpu]
+    as_this_cpu(monkeypatch, flags, onednn)
+    assert hf.cpu_instructions() == flags
+    assert hf.cpu_has_fast_bf16() is fast
+    assert hf.autocast_dtype("cpu") == (torch.bfloat16 if fast else None)
+    reason = hf.cpu_precision_reason()
+    assert ("bfloat16 instructions" in reason and "no bfloat16" not in reason) is fast, reason
+    if flags["avx512"] and not fast:
+        assert "emulated" in reason
+
+
+@pytest.mark.parametrize("has_bf16", [True, False], ids=["the CPU has bf16", "the CPU has none"])
+def test_the_switch_overrides_the_cpu_probe(monkeypatch, has_bf16):
+    as_this_cpu(monkeypatch, {"avx512": has_bf16, "avx512_bf16": has_bf16, "amx_bf16": False}, has_bf16)
     for forced, expected in (("none", None), ("bfloat16", torch.bfloat16), (" BFloat16 ", torch.bfloat16)):
         monkeypatch.setenv(hf.LOWER_PRECISION_SWITCH, forced)
         assert hf.autocast_dtype("cpu") == expected, forced
+        assert hf.LOWER_PRECISION_SWITCH in hf.cpu_precision_reason()
 
 
 def test_the_lower_precision_switch_refuses_an_unknown_value(monkeypatch):
@@ -519,13 +555,15 @@ def test_the_lower_precision_switch_refuses_an_unknown_value(monkeypatch):
         hf.cpu_has_fast_bf16()
 
 
-def test_a_cpu_whose_torch_cannot_say_has_no_fast_bf16(monkeypatch):
+def test_a_torch_that_cannot_read_the_cpu_has_no_fast_bf16(monkeypatch):
     monkeypatch.delenv(hf.LOWER_PRECISION_SWITCH, raising=False)
 
     def unknown() -> bool:
-        raise RuntimeError("oneDNN is not built in")
+        raise RuntimeError("cpuinfo could not read this CPU")
 
-    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", unknown)
+    for probe in hf.CPU_INSTRUCTIONS.values():
+        monkeypatch.setattr(torch.cpu, probe, unknown)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")  # a torch too old to have it
     assert hf.cpu_has_fast_bf16() is False
 
 
