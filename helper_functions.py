@@ -32,6 +32,8 @@ import math
 import os
 import random
 import socket
+import sys
+import traceback
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1018,6 +1020,28 @@ def load_mnist_digits(
 # Reporting a notebook's headline numbers
 # ---------------------------------------------------------------------------
 RESULTS_MIME = "application/vnd.course.results+json"
+
+
+@contextlib.contextmanager
+def shows_error(*expected: type[BaseException]) -> Iterator[None]:
+    """Run a lesson's deliberate mistake: show its error as Python prints it, and let the notebook go on. Lessons.
+
+    A cell that stops on an error stops *Run all* there, in Colab (which reads no cell tags) as in
+    JupyterLab, and the student sees half the lesson. Under ``with shows_error(ValueError):`` the
+    mistake's error type and message are printed, to standard error as Jupyter shows errors, and
+    the next cells run. A block that raises nothing, or another error, is a fault of the lesson:
+    it is raised as it is, or as an ``AssertionError``.
+    """
+    if not expected or not all(isinstance(kind, type) and issubclass(kind, BaseException) for kind in expected):
+        raise TypeError("shows_error needs the exception classes the mistake raises, e.g. shows_error(ValueError)")
+    try:
+        yield
+    except expected as error:
+        sys.stderr.write("".join(traceback.format_exception_only(type(error), error)))
+        sys.stderr.flush()
+    else:
+        names = " or ".join(kind.__name__ for kind in expected)
+        raise AssertionError(f"the deliberate mistake should raise {names}, and it raised nothing")
 
 
 def record_results(**results: float) -> dict[str, float]:

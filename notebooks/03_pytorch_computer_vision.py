@@ -43,16 +43,19 @@
 
 # %% cellView="form" jupyter={"source_hidden": true}
 # @title Setup: run this cell first. It makes the notebook run in Colab as in the course repository.
-import importlib.util, os, pathlib, subprocess, sys, urllib.request
+import importlib.metadata, importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
 COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
     "helper_functions.py": "def accuracy_fn",
 }
-PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
-missing = [pin for module, pin in PINNED.items() if importlib.util.find_spec(module) is None]
-if missing:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
+wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
+if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
+    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
+    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)
@@ -125,6 +128,7 @@ from helper_functions import (
     record_results,
     save_model,
     set_seeds,
+    shows_error,
     test_step,
     timing_verdict,
     train_step,
@@ -403,7 +407,8 @@ device
 # different device. Either way the forward pass fails with a `RuntimeError` that names the two
 # devices: `cuda:0` and `cpu` on a GPU machine, `meta` and `cpu` here on a CPU-only one (the
 # cell above prints which). Its full traceback runs through PyTorch's internals for dozens of
-# lines; `%xmode Minimal`, an IPython command, shows only its last line, the one that matters.
+# lines; the course's `shows_error` prints only its last line, the one that matters (as IPython's
+# `%xmode Minimal` would), and lets the lesson go on.
 
 # %%
 other_device = "cuda" if torch.cuda.is_available() else "meta"  # a device the batches are not on
@@ -411,10 +416,7 @@ model_0_elsewhere = copy.deepcopy(model_0).to(other_device)
 print(f"model on {next(model_0_elsewhere.parameters()).device}, batches on {next(iter(test_dataloader))[0].device}")
 
 
-# %% tags=["raises-exception"]
-# %xmode Minimal
-
-
+# %%
 def eval_model_ignoring_device(model: nn.Module, data_loader: DataLoader) -> list[torch.Tensor]:
     """Return the model's predicted labels batch by batch -- but never moves the data (the bug)."""
     model.eval()
@@ -425,15 +427,15 @@ def eval_model_ignoring_device(model: nn.Module, data_loader: DataLoader) -> lis
     return predictions
 
 
-eval_model_ignoring_device(model_0_elsewhere, test_dataloader)
+with shows_error(RuntimeError):
+    eval_model_ignoring_device(model_0_elsewhere, test_dataloader)
 
 # %% [markdown]
 # The fix is one line: send each batch to the model's device before the forward pass. (On the
 # `meta` device the result has a shape but no values, which is all we need to see that the
-# devices now agree.) `%xmode Context` brings back full tracebacks for the rest of the lesson.
+# devices now agree.)
 
 # %%
-# %xmode Context
 X, y = next(iter(test_dataloader))
 X, y = X.to(other_device), y.to(other_device)  # the fix: the data follows the model
 y_logits = model_0_elsewhere(X)

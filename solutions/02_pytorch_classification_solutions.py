@@ -44,7 +44,7 @@
 
 # %% cellView="form" jupyter={"source_hidden": true}
 # @title Setup: run this cell first. It makes the notebook run in Colab as in the course repository.
-import importlib.util, os, pathlib, subprocess, sys, urllib.request
+import importlib.metadata, importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "pytorch-course/pytorch-classification-course"
 COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
@@ -56,10 +56,13 @@ COURSE_FILES = {  # the course's files this notebook imports, each with a line i
     "self_check/replay.py": "class ReplayGuard",
     "self_check/vocabulary.py": "LEFT_OUT = {",
 }
-PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
-missing = [pin for module, pin in PINNED.items() if importlib.util.find_spec(module) is None]
-if missing:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
+wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
+if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
+    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
+    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)

@@ -659,3 +659,28 @@ def test_in_jupyter_every_figure_png_carries_its_description_even_after_the_back
     del png.type_printers[Figure]  # no inline backend: nothing to describe, nothing fails
     shell.events.callbacks["pre_run_cell"][0]()
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- a lesson's deliberate mistake
+def test_shows_error_prints_the_error_as_python_does_and_lets_the_cell_go_on(capsys):
+    with hf.shows_error(ValueError):
+        hf.accuracy_fn(torch.zeros(3), torch.zeros(3, 1))
+    shown = capsys.readouterr().err
+    assert shown.startswith("ValueError: ") and shown.count("\n") == 1, shown
+    after = []
+    with hf.shows_error(KeyError, IndexError):
+        [][1]
+    after.append("ran")
+    assert after == ["ran"] and capsys.readouterr().err == "IndexError: list index out of range\n"
+
+
+def test_shows_error_fails_a_mistake_that_raises_nothing_or_raises_another_error():
+    with pytest.raises(AssertionError, match="should raise ValueError, and it raised nothing"):
+        with hf.shows_error(ValueError):
+            pass
+    with pytest.raises(KeyError):
+        with hf.shows_error(ValueError):
+            {}["missing"]
+    with pytest.raises(TypeError, match="needs the exception classes"):
+        with hf.shows_error():
+            pass

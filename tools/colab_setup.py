@@ -6,7 +6,9 @@ notebooks), and ``tests/test_repo_tooling.py`` checks that every notebook's are 
 one is folded (``FOLDED``: a form in Colab, a hidden source in JupyterLab) and that the setup cell's
 pins match ``requirements.txt``.
 
-The setup cell installs only the pinned packages Colab lacks, makes the course's files the notebook
+The setup cell installs the course's pins of the two packages Colab lacks or has at another version
+(torchmetrics, mlxtend) and keeps the runtime's own torch, NumPy and the rest, on which ``make
+test-colab`` tests the course; it makes the course's files the notebook
 imports (``helper_functions.py``; in a notebook with checks, the ``self_check`` package and the
 students' module of checks too) importable, from the course checkout when the notebook runs inside it,
 otherwise by fetching each from the course repository (with a timeout, checking that what arrived
@@ -39,16 +41,19 @@ def colab_url(notebook: str) -> str:
 
 SETUP_CELL = """\
 # @title Setup: run this cell first. It makes the notebook run in Colab as in the course repository.
-import importlib.util, os, pathlib, subprocess, sys, urllib.request
+import importlib.metadata, importlib.util, os, pathlib, subprocess, sys, urllib.request
 
 COURSE_REPO = "@COURSE_REPO@"
 COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
 @COURSE_FILES@
 }
-PINNED = {"torchmetrics": "torchmetrics==1.9.0", "mlxtend": "mlxtend==0.25.0"}
-missing = [pin for module, pin in PINNED.items() if importlib.util.find_spec(module) is None]
-if missing:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
+wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
+if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
+    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
+    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)
