@@ -12,7 +12,7 @@ STAMP     := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 BOOK_JS   := tools/book/node_modules/.installed
 
-.PHONY: setup system-deps browser-deps image-deps data notebooks lab book test test-long test-gradescope bench exercises sync lint clean
+.PHONY: setup system-deps browser-deps image-deps data notebooks lab book test test-long test-gradescope test-colab bench exercises sync lint clean
 
 # What the course needs to run (the lessons, JupyterLab, the book, the grader): requirements.txt.
 $(STAMP): requirements.txt
@@ -78,7 +78,7 @@ test: setup $(DEV_STAMP) browser-deps $(BOOK_JS) lint
 	cp -r notebooks exercises solutions build/nbtest/
 	find build/nbtest -type f ! -name '*.ipynb' -delete
 	@# pytest exits 5 when it collected nothing: that is a broken suite, so say so and fail
-	$(PY) -m pytest --nbmake --overwrite --durations=15 --cov --cov-report= -m "not image and not long" build/nbtest tests || { status=$$?; \
+	$(PY) -m pytest --nbmake --overwrite --durations=15 --cov --cov-report= -m "not image and not long and not colab" build/nbtest tests || { status=$$?; \
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
 	$(PY) -m tools.coverage_floors
 
@@ -90,12 +90,18 @@ test: setup $(DEV_STAMP) browser-deps $(BOOK_JS) lint
 # to what they computed (HONEST_FUZZ_EXAMPLES), the reduced benchmark.
 # CI runs it after make test.
 test-long: setup $(DEV_STAMP) browser-deps $(BOOK_JS)
-	$(PY) -m pytest --durations=10 -m long tests
+	$(PY) -m pytest --durations=10 -m "long and not colab" tests
 
 # The Gradescope bundle in a bare Debian root (debootstrap, cached in build/gradescope), as root:
 # setup.sh, then run_autograder for three submissions. Minutes: torch is installed into the root.
 test-gradescope: setup $(DEV_STAMP) system-deps image-deps
 	$(PY) -m pytest -m image tests/test_gradescope_image.py
+
+# Every notebook in a replica of Colab's runtime (tools/colab: its Python, its packages' versions), run as
+# Colab runs it: no cell tag honoured, its own setup cell installing what it installs; the numbers each
+# cell prints compared with the course's own run. A Debian trixie root, cached in build/colab, as root.
+test-colab: setup $(DEV_STAMP) system-deps image-deps
+	$(PY) -m pytest -m colab tests/test_colab_runtime.py
 
 # Full benchmark (3 rounds x 3 epochs, about 10 minutes on 2 cores): build/bench/results.{json,md,png}, and its
 # table in bench/README.md.

@@ -11,17 +11,15 @@ down).
 
 from __future__ import annotations
 
-import http.server
 import os
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import REPO_ROOT, notebook_results
+from fake_github import CLIENT_TIMEOUT, ROUTE_TO_LOOPBACK, serving_the_repository
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -30,51 +28,11 @@ from helper_functions import data_dir
 
 pytestmark = pytest.mark.unmeasured  # its kernels run untraced (conftest.py)
 
-HTML_ERROR_PAGE = b"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body>404</body></html>"
-CLIENT_TIMEOUT = 2  # seconds the loopback download may take before it counts as a timeout
-ROUTE_TO_LOOPBACK = """\
-# Inserted by tests/test_colab_path.py: GitHub's raw files are served from a loopback server.
-import urllib.request
-_urlopen = urllib.request.urlopen
-def _loopback(url, *args, timeout=None, **kwargs):
-    url = url.replace("https://raw.githubusercontent.com", "{base}")
-    return _urlopen(url, *args, timeout={timeout}, **kwargs)
-urllib.request.urlopen = _loopback"""
-
-
-class FakeGitHub(http.server.BaseHTTPRequestHandler):
-    """Serves ``/MODE/OWNER/REPO/main/PATH``: the repository's file at PATH (``ok``), an error page instead
-    (``html``, or ``html-checks`` for the modules of checks alone), or never an answer (``slow``)."""
-
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-        mode, _, rest = self.path.lstrip("/").partition("/")
-        path = rest.split("/main/", 1)[-1]
-        if mode == "slow":
-            time.sleep(CLIENT_TIMEOUT + 3)
-            return
-        if mode == "html" or (mode == "html-checks" and path.startswith("exercises/checks/")):
-            body = HTML_ERROR_PAGE
-        elif (REPO_ROOT / path).is_file():
-            body = (REPO_ROOT / path).read_bytes()
-        else:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
 
 @pytest.fixture(scope="module")
 def fake_github() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving_the_repository() as base:
+        yield base
 
 
 def nowhere() -> str:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from debian_root import bare_root, debian_mirror, du_mb, in_root
 
 from grading.gradescope import export, grader_requirements
 
@@ -38,58 +37,7 @@ IMAGE = REPO_ROOT / "build" / "gradescope"
 BASE, ROOT, WHEELS = IMAGE / "base", IMAGE / "root", IMAGE / "wheels"
 SOLUTION = REPO_ROOT / "solutions" / "assignment_06_classification.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / "assignment_06_classification.ipynb"
-CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}  # Gradescope's documented values
-
-
-def debian_mirror() -> str:
-    """The Debian mirror apt's own sources on this machine name."""
-    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
-    text = "\n".join(path.read_text() for path in sources if path.is_file())
-    for pattern in (r"^URIs:\s*(\S+/debian)\s*$", r"^deb\s+(?:\[[^]]*\]\s+)?(\S+/debian)\s+\w+"):
-        if match := re.search(pattern, text, re.MULTILINE):
-            return match.group(1)
-    return "http://deb.debian.org/debian"
-
-
-def du_mb(path: Path) -> float:
-    return int(subprocess.run(["du", "-sb", str(path)], capture_output=True, text=True).stdout.split()[0]) / 2**20
-
-
-def in_root(
-    *command: str, timeout: float, extra_binds: tuple[str, ...] = (), root: Path = ROOT
-) -> subprocess.CompletedProcess:
-    """Run ``command`` as root inside the bare root, with the host's network and CA bundle, as Gradescope would."""
-    binds = ["--bind", str(root), "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    binds += ["--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf", "--ro-bind", str(CA_BUNDLE), "/host-ca.crt"]
-    environment = {
-        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOME": "/root",
-        "LANG": "C.UTF-8",
-        "PIP_CERT": "/host-ca.crt",  # pip reaches the registry with the host's CA bundle
-        "PIP_FIND_LINKS": "/wheels",  # and takes the wheels downloaded once into build/gradescope/wheels
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
-    command_line = ["bwrap", *binds, *extra_binds, "--die-with-parent", "--", "/usr/bin/env", "-i"]
-    command_line += [f"{key}={value}" for key, value in environment.items()] + list(command)
-    return subprocess.run(command_line, capture_output=True, text=True, timeout=timeout)
-
-
-def bare_root(folder: Path, release: str) -> float | None:
-    """A minimal Debian ``release`` in ``folder``, built once; the seconds it took, or None when cached."""
-    if os.geteuid() != 0 or not shutil.which("bwrap") or not shutil.which("debootstrap"):
-        pytest.fail("make test-gradescope runs as root with bubblewrap and debootstrap (apt-get install debootstrap)")
-    if (folder / "etc" / "debian_version").is_file():
-        return None
-    start = time.monotonic()
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    built = subprocess.run(
-        ["debootstrap", "--variant=minbase", release, str(partial), debian_mirror()], capture_output=True, text=True
-    )
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
-    partial.rename(folder)
-    return round(time.monotonic() - start, 1)
 
 
 def unpack_bundle(root: Path, into: Path) -> None:
@@ -132,7 +80,11 @@ def image(tmp_path_factory):
     unpack_bundle(BASE, ROOT)
     start = time.monotonic()
     setup = in_root(
-        "bash", "/autograder/source/setup.sh", timeout=1800, extra_binds=("--ro-bind", str(WHEELS), "/wheels")
+        "bash",
+        "/autograder/source/setup.sh",
+        timeout=1800,
+        root=ROOT,
+        extra_binds=("--ro-bind", str(WHEELS), "/wheels"),
     )
     measured["setup_seconds"] = round(time.monotonic() - start, 1)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
@@ -166,7 +118,7 @@ def test_the_bundle_grades_three_submissions_in_a_bare_image_as_the_repository_d
             (ROOT / "autograder" / folder).mkdir(parents=True)
         shutil.copy(notebook, ROOT / "autograder" / "submission" / notebook.name)
         start = time.monotonic()
-        run = in_root("/autograder/run_autograder", timeout=900)
+        run = in_root("/autograder/run_autograder", timeout=900, root=ROOT)
         seconds[name] = round(time.monotonic() - start, 1)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         results[name] = json.loads((ROOT / "autograder" / "results" / "results.json").read_text())

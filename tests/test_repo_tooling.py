@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from grading.checks import COURSE_FILES
-from tools import check_notebooks, colab_setup, make_exercises
+from tools import check_notebooks, colab_runtime, colab_setup, make_exercises
 from tools.make_exercises import MarkerError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +102,16 @@ def test_setup_cell_is_python_and_pins_match_requirements():
     requirements = pins_from_requirements()
     assert pinned == {name: requirements[name] for name in pinned}
     assert colab_setup.COURSE_REPO in cell and '"exercises/checks/x.py": "from self_check import *"' in cell
+
+
+def test_the_readme_keeps_to_150_lines_and_names_the_colab_runtime_the_course_is_tested_against():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    tested = " ".join(readme.split("**Tested against**", 1)[1].split("`make test-colab`", 1)[0].split())
+    versions = colab_runtime.frozen()
+    assert f"Python {colab_runtime.python_minor()}" in tested and colab_runtime.source()["date"] in tested
+    for name in ("torch", "torchvision", "numpy", "pandas", "matplotlib", "scikit-learn", "mlxtend"):
+        assert f"{name} {versions[name]}".lower() in tested.lower(), name
 
 
 def test_the_setup_cell_fetches_every_file_a_notebook_imports_each_with_a_line_it_has():
