@@ -24,7 +24,8 @@ ROUTE_TO_LOOPBACK = """\
 import urllib.request
 _urlopen = urllib.request.urlopen
 def _loopback(url, *args, timeout=None, **kwargs):
-    url = url.replace("https://raw.githubusercontent.com", "{base}")
+    if isinstance(url, str):  # the setup cell's; a library's Request goes where it was going
+        url = url.replace("https://raw.githubusercontent.com", "{base}")
     return _urlopen(url, *args, timeout={timeout}, **kwargs)
 urllib.request.urlopen = _loopback"""
 

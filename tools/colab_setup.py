@@ -6,9 +6,10 @@ notebooks), and ``tests/test_repo_tooling.py`` checks that every notebook's are 
 one is folded (``FOLDED``: a form in Colab, a hidden source in JupyterLab) and that the setup cell's
 pins match ``requirements.txt``.
 
-The setup cell installs the course's pins of the two packages Colab lacks or has at another version
-(torchmetrics, mlxtend) and keeps the runtime's own torch, NumPy and the rest, on which ``make
-test-colab`` tests the course; it makes the course's files the notebook
+The setup cell installs, at the course's pins, what the runtime lacks (Colab: torchmetrics) and
+keeps the runtime's own version of what it has (Colab: mlxtend 0.23.4, torch, NumPy), saying so:
+``make test-colab`` tests the course with Colab's versions, and replacing one under a running
+kernel is not safe (mlxtend 0.25.0 needs a newer NumPy). It makes the course's files the notebook
 imports (``helper_functions.py``; in a notebook with checks, the ``self_check`` package and the
 students' module of checks too) importable, from the course checkout when the notebook runs inside it,
 otherwise by fetching each from the course repository (with a timeout, checking that what arrived
@@ -24,6 +25,8 @@ MARKERS = {
     "helper_functions.py": "def accuracy_fn",
     "self_check/__init__.py": "def use_checks",
     "self_check/handover.py": "def hand_over_bytes",
+    "self_check/judging.py": "def judge",
+    "self_check/library.py": "def model_logits",
     "self_check/tracing.py": "def fx_graphs",
     "self_check/rebuilder.py": "def load_handover",
     "self_check/replay.py": "class ReplayGuard",
@@ -47,13 +50,15 @@ COURSE_REPO = "@COURSE_REPO@"
 COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
 @COURSE_FILES@
 }
-PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab may lack
 installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
-wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
-if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
-    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
-    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
+missing = [f"{name}=={pin}" for name, pin in PINNED.items() if not installed[name]]
+if missing:  # only what the runtime lacks: a newer mlxtend would pull a newer NumPy under the running kernel
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+    print(f"Installed {', '.join(missing)}")
+kept = {name: version for name, version in installed.items() if version and version != PINNED[name]}
+for name, version in kept.items():  # Colab's own versions, which `make test-colab` tests the course with
+    print(f"Using this runtime's own {name} {version} (the course pins {PINNED[name]})")
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)
