@@ -3,7 +3,7 @@
 #   make test        set up, then run the test suite (unit tests + every notebook); make test-long
 #                    and make test-gradescope run the end-to-end runs that take minutes each
 # Others: make lab (JupyterLab), make book (HTML book of the executed notebooks), make bench,
-#         make exercises, make sync, make lint, make clean.
+#         make master MASTER=solutions/NAME.py, make exercises, make sync, make lint, make clean.
 
 PYTHON    ?= python3
 VENV      := .venv
@@ -12,7 +12,7 @@ STAMP     := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 BOOK_JS   := tools/book/node_modules/.installed
 
-.PHONY: setup system-deps browser-deps image-deps data notebooks lab book test test-long test-gradescope test-colab bench exercises sync lint clean
+.PHONY: setup system-deps browser-deps image-deps data notebooks lab book test test-long test-gradescope test-colab bench master exercises sync lint clean
 
 # What the course needs to run (the lessons, JupyterLab, the book, the grader): requirements.txt.
 $(STAMP): requirements.txt
@@ -108,6 +108,12 @@ test-colab: setup $(DEV_STAMP) system-deps image-deps
 # CI runs the reduced setting (1 round x 1 epoch on the first 20,000 images) in `make test-long`.
 bench: setup
 	$(PY) -m bench --readme
+
+# One master: its generated cells and students' files written, then executed, its final score printed:
+# make master MASTER=solutions/assignment_07_topic.py
+master: setup
+	@test -n "$(MASTER)" || { echo "make master MASTER=solutions/NAME.py: name the master to run" >&2; exit 2; }
+	$(PY) -m tools.run_master $(MASTER)
 
 exercises: $(STAMP)
 	$(PY) -m tools.make_exercises

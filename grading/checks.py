@@ -48,7 +48,7 @@ EXERCISES_MASTER = re.compile(r"^(\d+)_\w+_solutions$")  # 02_pytorch_classifica
 CHECK_CELL = re.compile(r'^# %%.*tags=\[[^\]]*"check"', re.MULTILINE)
 STUDENTS_CHECKS_DIR = "exercises/checks"  # the students' copy of each master's checks, one module a notebook
 # what every assignment's checks start with, in the grader, in the checker and in the students' module
-CHECKS_HEADER = "from self_check import *  # noqa: F403  (the check library: exercise, expect, _need, ...)\n"
+CHECKS_HEADER = "from self_check import *  # noqa: F403  (the check library: exercise, expect, need, ...)\n"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from grading.checks import Checks, Exercise, Part
 from grading.results import CheckResult, Outcome, PartResult
 from grading.store import write_atomically
+from self_check.judging import hint_for
 
 
 def _failure_text(result: CheckResult | PartResult) -> str:
@@ -54,7 +55,9 @@ def gradescope_result(outcome: Outcome, checks: Checks, hidden: bool = True) -> 
                 continue
             passed = result.part_passed(part.name)
             said = _part_result(result, part)
-            text = "passed" if passed else f"{_failure_text(said)}\nHint: {said.hint or part.hint or exercise.hint}"
+            text = (
+                "passed" if passed else f"{_failure_text(said)}\nHint: {hint_for(said.hint, part.hint, exercise.hint)}"
+            )
             if not passed and said.unjudgeable:
                 text = f"Could not be judged (your instructor will look at it): {text}"
             tests.append(
@@ -131,7 +134,9 @@ def feedback(outcome: Outcome, checks: Checks, hidden: bool = True) -> Feedback:
         for part in exercise.parts:
             if (hidden or not part.hidden) and not result.part_passed(part.name):
                 said = _part_result(result, part)
-                fixes.append((_test_name(exercise, part), _failure_text(said), said.hint or part.hint or exercise.hint))
+                fixes.append(
+                    (_test_name(exercise, part), _failure_text(said), hint_for(said.hint, part.hint, exercise.hint))
+                )
     lists = [
         ("Hidden parts", HIDDEN_NOTE, withheld),
         ("Notes", "", outcome.notes),

@@ -48,13 +48,15 @@ COURSE_REPO = "pytorch-course/pytorch-classification-course"
 COURSE_FILES = {  # the course's files this notebook imports, each with a line it has (an error page has not)
     "helper_functions.py": "def accuracy_fn",
 }
-PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab may lack
 installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
-wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
-if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
-    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
-    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
+missing = [f"{name}=={pin}" for name, pin in PINNED.items() if not installed[name]]
+if missing:  # only what the runtime lacks: a newer mlxtend would pull a newer NumPy under the running kernel
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+    print(f"Installed {', '.join(missing)}")
+kept = {name: version for name, version in installed.items() if version and version != PINNED[name]}
+for name, version in kept.items():  # Colab's own versions, which `make test-colab` tests the course with
+    print(f"Using this runtime's own {name} {version} (the course pins {PINNED[name]})")
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)

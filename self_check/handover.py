@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from self_check import tracing
+from self_check import judging, tracing
 from self_check.rebuilder import HANDOVER_FORMAT, HANDOVER_LIMIT_BYTES
 
 _HANDOVER_DEPTH = 12  # nesting of lists and dicts; deeper is not an answer
@@ -428,3 +428,22 @@ def hand_over_bytes(namespace, reads, probes=None, limit=HANDOVER_LIMIT_BYTES):
             f"over the limit of {limit / 2**20:.0f} MB"
         )
     return buffer.getvalue()
+
+
+def hand_over_exercise(name, namespace, limit=None, exercises=None):
+    """What exercise `name` reads of `namespace`, as the bytes a kernel hands over, or why it could not be.
+
+    `exercises`: the registry the exercise is in (``checks_from``), by default this notebook's.
+    """
+    exercise = (judging.EXERCISES if exercises is None else exercises)[name]
+    try:
+        if limit is None:
+            return hand_over_bytes(namespace, exercise["reads"], exercise["probes"])
+        return hand_over_bytes(namespace, exercise["reads"], exercise["probes"], limit)
+    except Exception as error:  # e.g. over the size limit: this exercise alone fails
+        return f"{type(error).__name__}: {error}"[:2000]
+
+
+def reassigned(seen, namespace):
+    """The variables in `seen` (name -> object) that `namespace` no longer holds, or holds as another object."""
+    return sorted(name for name, value in seen.items() if name not in namespace or namespace[name] is not value)

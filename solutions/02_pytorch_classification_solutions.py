@@ -51,18 +51,22 @@ COURSE_FILES = {  # the course's files this notebook imports, each with a line i
     "helper_functions.py": "def accuracy_fn",
     "self_check/__init__.py": "def use_checks",
     "self_check/handover.py": "def hand_over_bytes",
+    "self_check/judging.py": "def judge",
+    "self_check/library.py": "def model_logits",
     "self_check/tracing.py": "def fx_graphs",
     "self_check/rebuilder.py": "def load_handover",
     "self_check/replay.py": "class ReplayGuard",
     "self_check/vocabulary.py": "LEFT_OUT = {",
 }
-PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab may lack
 installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
-wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
-if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
-    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
-    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
+missing = [f"{name}=={pin}" for name, pin in PINNED.items() if not installed[name]]
+if missing:  # only what the runtime lacks: a newer mlxtend would pull a newer NumPy under the running kernel
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+    print(f"Installed {', '.join(missing)}")
+kept = {name: version for name, version in installed.items() if version and version != PINNED[name]}
+for name, version in kept.items():  # Colab's own versions, which `make test-colab` tests the course with
+    print(f"Using this runtime's own {name} {version} (the course pins {PINNED[name]})")
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)
@@ -135,7 +139,7 @@ def _moons():
 
 def _expect_tensor(ns, name, expected, part_hint):
     """ns[name] is a float tensor on the expected device equal to `expected`."""
-    value = _need(ns, name, torch.Tensor)
+    value = need(ns, name, torch.Tensor)
     expect(
         tuple(value.shape) == tuple(expected.shape),
         f"`{name}`'s shape",
@@ -200,7 +204,7 @@ plt.show()
 def check_ex1(ns):
     moons = dict(zip(("X", "y", "X_train", "X_test", "y_train", "y_test"), _moons(), strict=True))
     for name in ("X", "y"):
-        value = _need(ns, name, torch.Tensor)
+        value = need(ns, name, torch.Tensor)
         expect(
             tuple(value.shape) == tuple(moons[name].shape) and value.dtype == torch.float32,
             f"`{name}`",
@@ -265,8 +269,8 @@ model_0
     reads=("model_0",),
 )
 def check_ex2(ns):
-    model = _need(ns, "model_0", nn.Module)
-    shape = tuple(_logits(model, torch.zeros(5, 2)).shape)
+    model = need(ns, "model_0", nn.Module)
+    shape = tuple(model_logits(model, torch.zeros(5, 2)).shape)
     expect(
         shape in ((5, 1), (5,)),
         "`model_0`'s output",
@@ -274,7 +278,7 @@ def check_ex2(ns):
         "The last nn.Linear needs out_features=1.",
     )
     expect(
-        not _is_affine(model),
+        not is_affine(model),
         "non-linearity",
         "`model_0` is a linear function of its input: its decision boundary can only be a straight line",
         "Put a non-linear activation such as nn.ReLU() between the linear layers.",
@@ -314,21 +318,21 @@ optimizer = torch.optim.SGD(params=model_0.parameters(), lr=0.1)
     reads=("loss_fn", "optimizer", "model_0"),
 )
 def check_ex3(ns):
-    loss_fn = _need(ns, "loss_fn", nn.Module)
+    loss_fn = need(ns, "loss_fn", nn.Module)
     expect(
         isinstance(loss_fn, nn.BCEWithLogitsLoss),
         "`loss_fn`",
         f"`loss_fn` should be nn.BCEWithLogitsLoss, got {type(loss_fn).__name__}",
         "nn.BCEWithLogitsLoss takes the raw logits and applies the sigmoid itself.",
     )
-    optimizer = _need(ns, "optimizer", torch.optim.Optimizer)
+    optimizer = need(ns, "optimizer", torch.optim.Optimizer)
     expect(
         isinstance(optimizer, torch.optim.SGD) and math.isclose(optimizer.param_groups[0]["lr"], 0.1),
         "`optimizer`",
         f"`optimizer` should be SGD with lr=0.1, got {type(optimizer).__name__} with lr={optimizer.param_groups[0]['lr']}",
         "torch.optim.SGD(params=model_0.parameters(), lr=0.1).",
     )
-    _assert_optimizes(optimizer, _need(ns, "model_0", nn.Module), "optimizer", "model_0")
+    expect_optimizes(optimizer, need(ns, "model_0", nn.Module), "optimizer", "model_0")
 
 
 check("ex3")
@@ -397,8 +401,8 @@ print(f"Final test accuracy: {moons_test_acc:.2f}%")
 )
 def check_ex4(ns):
     _, _, _, X_test, _, y_test = _moons()
-    accuracy = _accuracy(_need(ns, "model_0", nn.Module), X_test, y_test)
-    recorded = float(_need(ns, "moons_test_acc", (int, float, torch.Tensor)))
+    accuracy = model_accuracy(need(ns, "model_0", nn.Module), X_test, y_test)
+    recorded = float(need(ns, "moons_test_acc", (int, float, torch.Tensor)))
     expect(
         abs(recorded - accuracy) < 1e-3,
         "`moons_test_acc`",
@@ -445,7 +449,7 @@ plt.show()
     reads=("boundary_fig",),
 )
 def check_ex5(ns):
-    fig = _need(ns, "boundary_fig", Figure)
+    fig = need(ns, "boundary_fig", Figure)
     expect(
         len(fig.axes) == 2,
         "`boundary_fig`'s plots",
@@ -453,7 +457,7 @@ def check_ex5(ns):
         "plt.subplot(1, 2, 1) before the training plot, plt.subplot(1, 2, 2) before the test plot.",
     )
     for ax, (side, count) in zip(fig.axes, (("left", 800), ("right", 200)), strict=True):
-        points = _expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
+        points = expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
         expect(
             points == count,
             f"the {side} plot's data",
@@ -501,7 +505,7 @@ print(f"tanh(100) = {tanh(torch.tensor(100.0)).item()}, tanh(-100) = {tanh(torch
     probes={"tanh": [(torch.arange(-10, 10, 0.5, dtype=torch.float32),)]},
 )
 def check_ex6(ns):
-    tanh = _need(ns, "tanh")
+    tanh = need(ns, "tanh")
     A = torch.arange(-10, 10, 0.5, dtype=torch.float32)
     mine = tanh(A)
     expect(
@@ -673,23 +677,23 @@ print(f"Final test accuracy: {spirals_test_acc:.2f}%")
     ),
 )
 def check_ex7(ns):
-    X_spiral, y_spiral = _need(ns, "X_spiral", torch.Tensor), _need(ns, "y_spiral", torch.Tensor)
+    X_spiral, y_spiral = need(ns, "X_spiral", torch.Tensor), need(ns, "y_spiral", torch.Tensor)
     splits = train_test_split(X_spiral.cpu(), y_spiral.cpu(), test_size=0.2, random_state=42)
     hint = "train_test_split(X_spiral, y_spiral, test_size=0.2, random_state=RANDOM_SEED)."
     for name, expected in zip(
         ("X_spiral_train", "X_spiral_test", "y_spiral_train", "y_spiral_test"), splits, strict=True
     ):
         _expect_tensor(ns, name, expected, hint)
-    model = _need(ns, "model_1", nn.Module)
-    logits = _logits(model, splits[1])
+    model = need(ns, "model_1", nn.Module)
+    logits = model_logits(model, splits[1])
     expect(
         logits.shape == (len(splits[1]), 3),
         "`model_1`'s output",
         f"model_1 maps the {len(splits[1])} test points to shape {tuple(logits.shape)}, expected ({len(splits[1])}, 3)",
         "One output per class: the last layer needs out_features=NUM_CLASSES.",
     )
-    accuracy = _accuracy(model, splits[1], splits[3])
-    recorded = float(_need(ns, "spirals_test_acc", (int, float, torch.Tensor)))
+    accuracy = model_accuracy(model, splits[1], splits[3])
+    recorded = float(need(ns, "spirals_test_acc", (int, float, torch.Tensor)))
     expect(
         abs(recorded - accuracy) < 1e-3,
         "`spirals_test_acc`",

@@ -47,18 +47,22 @@ COURSE_FILES = {  # the course's files this notebook imports, each with a line i
     "helper_functions.py": "def accuracy_fn",
     "self_check/__init__.py": "def use_checks",
     "self_check/handover.py": "def hand_over_bytes",
+    "self_check/judging.py": "def judge",
+    "self_check/library.py": "def model_logits",
     "self_check/tracing.py": "def fx_graphs",
     "self_check/rebuilder.py": "def load_handover",
     "self_check/replay.py": "class ReplayGuard",
     "self_check/vocabulary.py": "LEFT_OUT = {",
 }
-PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab may lack
 installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
-wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
-if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
-    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
-    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
+missing = [f"{name}=={pin}" for name, pin in PINNED.items() if not installed[name]]
+if missing:  # only what the runtime lacks: a newer mlxtend would pull a newer NumPy under the running kernel
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+    print(f"Installed {', '.join(missing)}")
+kept = {name: version for name, version in installed.items() if version and version != PINNED[name]}
+for name, version in kept.items():  # Colab's own versions, which `make test-colab` tests the course with
+    print(f"Using this runtime's own {name} {version} (the course pins {PINNED[name]})")
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)
@@ -132,7 +136,7 @@ from torch.utils.data import DataLoader, RandomSampler, SequentialSampler  # noq
 def _dataset_logits(model, dataset, batch_size=500):
     """The model's logits for every item of `dataset`, in order, on the CPU."""
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    return torch.cat([_logits(model, X) for X, _ in loader])
+    return torch.cat([model_logits(model, X) for X, _ in loader])
 
 
 def _dataset_labels(dataset, batch_size=500):
@@ -241,7 +245,7 @@ plt.show()
 )
 def check_ex3(ns):
     for name in ("mnist_train", "mnist_test"):
-        dataset = _need(ns, name)
+        dataset = need(ns, name)
         expect(
             hasattr(dataset, "__len__") and len(dataset) > 0,
             f"`{name}`",
@@ -255,14 +259,14 @@ def check_ex3(ns):
             f"an item of `{name}` should be a [1, 28, 28] image and a digit, got {tuple(image.shape)} and {label}",
             "Use the datasets load_mnist_digits() returns, unchanged.",
         )
-    class_names = _need(ns, "class_names", list)
+    class_names = need(ns, "class_names", list)
     expect(
         class_names == [str(digit) for digit in range(10)],
         "`class_names`",
         f"`class_names` should be ['0', ..., '9'], got {class_names}",
         "class_names = [str(digit) for digit in range(10)].",
     )
-    for ax in _image_axes(_need(ns, "digits_fig", Figure), "digits_fig", 5):
+    for ax in _image_axes(need(ns, "digits_fig", Figure), "digits_fig", 5):
         expect(
             ax.get_title() in class_names,
             "`digits_fig`'s titles",
@@ -302,7 +306,7 @@ def check_ex4(ns):
         ("train_dataloader", "mnist_train", RandomSampler),
         ("test_dataloader", "mnist_test", SequentialSampler),
     ):
-        loader = _need(ns, name, DataLoader)
+        loader = need(ns, name, DataLoader)
         expect(
             loader.dataset is ns.get(dataset),
             f"`{name}`'s data",
@@ -410,8 +414,8 @@ else:
     reads=("mnist_model", "mnist_test", "mnist_results", "mnist_cpu_seconds"),
 )
 def check_ex5(ns):
-    model = _need(ns, "mnist_model", nn.Module)
-    shape = tuple(_logits(model, torch.zeros(2, 1, 28, 28)).shape)
+    model = need(ns, "mnist_model", nn.Module)
+    shape = tuple(model_logits(model, torch.zeros(2, 1, 28, 28)).shape)
     expect(
         shape == (2, 10),
         "`mnist_model`'s output",
@@ -425,7 +429,7 @@ def check_ex5(ns):
         f"`mnist_model` has {convolutions} nn.Conv2d layers; TinyVGG has 4 (two per block)",
         "Each of the two blocks is Conv2d, ReLU, Conv2d, ReLU, MaxPool2d.",
     )
-    test_data = _need(ns, "mnist_test")
+    test_data = need(ns, "mnist_test")
     accuracy = (_dataset_logits(model, test_data).argmax(dim=1) == _dataset_labels(test_data)).float().mean() * 100
     expect(
         accuracy >= 93,
@@ -433,14 +437,14 @@ def check_ex5(ns):
         f"mnist_model classifies {accuracy:.2f}% of mnist_test correctly; at least 93% is needed",
         "Train for MNIST_EPOCHS = 5 epochs with SGD at LEARNING_RATE (0.1); check the model against TinyVGG.",
     )
-    results = _need(ns, "mnist_results", dict)
+    results = need(ns, "mnist_results", dict)
     expect(
         abs(float(results.get("acc", -1)) - accuracy) < 0.01,
         "`mnist_results`",
         f"`mnist_results` says {results.get('acc')}% but mnist_model scores {accuracy:.2f}% on mnist_test",
         "mnist_results = eval_model(mnist_model, test_dataloader, loss_fn).",
     )
-    seconds = _need(ns, "mnist_cpu_seconds", (int, float))
+    seconds = need(ns, "mnist_cpu_seconds", (int, float))
     expect(seconds > 0, "`mnist_cpu_seconds`", f"`mnist_cpu_seconds` is {seconds}", "print_train_time returns it.")
 
 
@@ -483,8 +487,8 @@ plt.show()
     reads=("mnist_test", "mnist_model", "sample_indices", "predictions_fig"),
 )
 def check_ex6(ns):
-    test_data, model = _need(ns, "mnist_test"), _need(ns, "mnist_model", nn.Module)
-    indices = [int(index) for index in _need(ns, "sample_indices", (list, tuple, torch.Tensor))]
+    test_data, model = need(ns, "mnist_test"), need(ns, "mnist_model", nn.Module)
+    indices = [int(index) for index in need(ns, "sample_indices", (list, tuple, torch.Tensor))]
     expect(
         len(indices) >= 5 and len(set(indices)) == len(indices) and all(0 <= i < len(test_data) for i in indices),
         "`sample_indices`",
@@ -492,9 +496,9 @@ def check_ex6(ns):
         "random.sample(range(len(mnist_test)), k=9) picks nine different indices.",
     )
     images = torch.stack([test_data[index][0] for index in indices])
-    predicted = _logits(model, images).argmax(dim=1).tolist()
+    predicted = model_logits(model, images).argmax(dim=1).tolist()
     truths = [int(test_data[index][1]) for index in indices]
-    axes = _image_axes(_need(ns, "predictions_fig", Figure), "predictions_fig", len(indices))
+    axes = _image_axes(need(ns, "predictions_fig", Figure), "predictions_fig", len(indices))
     for ax, pred, truth in zip(axes, predicted, truths, strict=False):
         expect(
             ax.get_title() == f"Pred: {pred} | Truth: {truth}",
@@ -546,8 +550,8 @@ plt.show()
     reads=("mnist_test", "mnist_model", "mnist_confmat"),
 )
 def check_ex7(ns):
-    test_data, model = _need(ns, "mnist_test"), _need(ns, "mnist_model", nn.Module)
-    confmat = _need(ns, "mnist_confmat", torch.Tensor).detach().cpu()
+    test_data, model = need(ns, "mnist_test"), need(ns, "mnist_model", nn.Module)
+    confmat = need(ns, "mnist_confmat", torch.Tensor).detach().cpu()
     expect(
         tuple(confmat.shape) == (10, 10),
         "`mnist_confmat`'s shape",
@@ -603,7 +607,7 @@ for kernel_size in (1, 3, 5, 10, 64):
     reads=("conv_output_shapes",),
 )
 def check_ex8(ns):
-    shapes = _need(ns, "conv_output_shapes", dict)
+    shapes = need(ns, "conv_output_shapes", dict)
     missing = sorted({1, 3, 5, 10, 64} - set(shapes))
     expect(
         not missing,
@@ -741,7 +745,7 @@ print(f"{same_family} of the nine confuse two classes of the same family")
     reads=("fashion_model", "fashion_test", "worst", "worst_fig"),
 )
 def check_ex9(ns):
-    model, test_data = _need(ns, "fashion_model", nn.Module), _need(ns, "fashion_test")
+    model, test_data = need(ns, "fashion_model", nn.Module), need(ns, "fashion_test")
     expect(
         len(test_data) == 10000,
         "`fashion_test`",
@@ -758,7 +762,7 @@ def check_ex9(ns):
         f"fashion_model classifies {accuracy:.2f}% of the test images correctly; at least 85% is needed",
         "Train TinyVGG for three epochs with SGD at LEARNING_RATE, as in the lesson.",
     )
-    worst = [int(index) for index in _need(ns, "worst", (list, tuple, torch.Tensor))]
+    worst = [int(index) for index in need(ns, "worst", (list, tuple, torch.Tensor))]
     expect(
         len(worst) == 9 and all(predicted[index] != labels[index] for index in worst),
         "`worst`",
@@ -772,7 +776,7 @@ def check_ex9(ns):
         "`worst` is not the nine most confident mistakes, most confident first",
         "Sort the mistakes by their top probability, descending, and take the first nine.",
     )
-    _image_axes(_need(ns, "worst_fig", Figure), "worst_fig", 9)
+    _image_axes(need(ns, "worst_fig", Figure), "worst_fig", 9)
 
 
 check("ex9")

@@ -58,18 +58,22 @@ COURSE_FILES = {  # the course's files this notebook imports, each with a line i
     "helper_functions.py": "def accuracy_fn",
     "self_check/__init__.py": "def use_checks",
     "self_check/handover.py": "def hand_over_bytes",
+    "self_check/judging.py": "def judge",
+    "self_check/library.py": "def model_logits",
     "self_check/tracing.py": "def fx_graphs",
     "self_check/rebuilder.py": "def load_handover",
     "self_check/replay.py": "class ReplayGuard",
     "self_check/vocabulary.py": "LEFT_OUT = {",
 }
-PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab lacks or has older
+PINNED = {"torchmetrics": "1.9.0", "mlxtend": "0.25.0"}  # the course's pins of what Colab may lack
 installed = {name: importlib.util.find_spec(name) and importlib.metadata.version(name) for name in PINNED}
-wrong = [f"{name}=={pin}" for name, pin in PINNED.items() if installed[name] != pin]
-if wrong:  # the rest (torch, numpy, ...) stays the runtime's own: the course is tested on Colab's
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wrong], check=True)
-    stale = set(PINNED) & set(sys.modules)  # imported before this ran again: the old version is in memory
-    print(f"Installed {', '.join(wrong)}" + ("; restart the runtime to use them" if stale else ""))
+missing = [f"{name}=={pin}" for name, pin in PINNED.items() if not installed[name]]
+if missing:  # only what the runtime lacks: a newer mlxtend would pull a newer NumPy under the running kernel
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+    print(f"Installed {', '.join(missing)}")
+kept = {name: version for name, version in installed.items() if version and version != PINNED[name]}
+for name, version in kept.items():  # Colab's own versions, which `make test-colab` tests the course with
+    print(f"Using this runtime's own {name} {version} (the course pins {PINNED[name]})")
 
 here = pathlib.Path.cwd()
 course_root = next((p for p in (here, *here.parents) if (p / "helper_functions.py").is_file()), here)
@@ -178,7 +182,7 @@ def _blobs():
 
 def _curve(ns, name, length):
     """Return ns[name] as a list of `length` finite floats."""
-    values = [float(v) for v in _array(ns, name).reshape(-1)]
+    values = [float(v) for v in as_array(ns, name).reshape(-1)]
     expect(
         len(values) == length,
         f"`{name}`",
@@ -204,7 +208,7 @@ def _assert_binary_model(model, name):
         f"`{name}` is on {sorted(devices)}, expected {_EXPECTED_DEVICE!r}",
         "Move the model to the device after building it: .to(device).",
     )
-    shape = tuple(_logits(model, torch.zeros(5, 2)).shape)
+    shape = tuple(model_logits(model, torch.zeros(5, 2)).shape)
     expect(
         shape in ((5, 1), (5,)),
         f"`{name}`'s output",
@@ -374,7 +378,7 @@ print(f"last five points:\n{last_five_X}")
 )
 def check_ex1(ns):
     X_ref, y_ref = _circles()[:2]
-    X, y = _array(ns, "X"), _array(ns, "y")
+    X, y = as_array(ns, "X"), as_array(ns, "y")
     settings_hint = (
         "make_circles(N_SAMPLES, noise=NOISE, random_state=RANDOM_SEED), with the settings of the cell above."
     )
@@ -386,7 +390,7 @@ def check_ex1(ns):
         "`X` and `y` are not the circles asked for: check the number of samples, the noise and the random_state",
         settings_hint,
     )
-    n_features = _need(ns, "n_features")
+    n_features = need(ns, "n_features")
     expect(
         isinstance(n_features, int | np.integer) and not isinstance(n_features, bool),
         "`n_features`",
@@ -405,7 +409,7 @@ def check_ex1(ns):
         "last_five_X": (X_ref[-5:], "X[-5:] is the last five rows: a negative start counts from the end."),
     }
     for name, (expected, hint) in slices.items():
-        value = _array(ns, name)
+        value = as_array(ns, name)
         shown = " (X[5:] is every row from the sixth on)" if value.shape == (len(X_ref) - 5, 2) else ""
         expect(
             value.shape == expected.shape,
@@ -462,7 +466,7 @@ print(
 )
 def check_ex2(ns):
     for name, expected in zip(("X_train", "X_test", "y_train", "y_test"), _circles()[2:], strict=True):
-        value = _need(ns, name, torch.Tensor)
+        value = need(ns, name, torch.Tensor)
         expect(
             value.dtype == torch.float32,
             f"`{name}`'s dtype",
@@ -524,7 +528,7 @@ model_0
     reads=("model_0",),
 )
 def check_ex3(ns):
-    model = _need(ns, "model_0", nn.Module)
+    model = need(ns, "model_0", nn.Module)
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     expect(
         len(linears) == 2,
@@ -540,7 +544,7 @@ def check_ex3(ns):
     )
     _assert_binary_model(model, "model_0")
     expect(
-        _is_affine(model),
+        is_affine(model),
         "linearity",
         "`model_0` is not linear: this baseline is two linear layers only",
         "Leave activations out of model_0: forward() only applies the two layers, one after the other.",
@@ -580,14 +584,14 @@ loss_fn, optimizer
     reads=("loss_fn", "optimizer", "model_0"),
 )
 def check_ex4(ns):
-    loss_fn = _need(ns, "loss_fn", nn.Module)
+    loss_fn = need(ns, "loss_fn", nn.Module)
     expect(
         isinstance(loss_fn, nn.BCEWithLogitsLoss),
         "`loss_fn`",
         f"`loss_fn` should be nn.BCEWithLogitsLoss, got {type(loss_fn).__name__}",
         "loss_fn = nn.BCEWithLogitsLoss(): it takes the model's logits directly.",
     )
-    optimizer = _need(ns, "optimizer", torch.optim.Optimizer)
+    optimizer = need(ns, "optimizer", torch.optim.Optimizer)
     expect(
         isinstance(optimizer, torch.optim.SGD),
         "`optimizer`",
@@ -601,7 +605,7 @@ def check_ex4(ns):
         f"the learning rate should be 0.1, got {lr}",
         "Pass lr=0.1 when you build the optimizer.",
     )
-    _assert_optimizes(optimizer, _need(ns, "model_0", nn.Module), "optimizer", "model_0")
+    expect_optimizes(optimizer, need(ns, "model_0", nn.Module), "optimizer", "model_0")
 
 
 check("ex4")
@@ -706,9 +710,11 @@ plt.tight_layout()
     reads=("model_0", "loss_curve", "acc_curve", "curves_fig"),
 )
 def check_ex5(ns):
-    model = _need(ns, "model_0", nn.Module)
+    model = need(ns, "model_0", nn.Module)
     X_train, X_test, y_train, y_test = _circles()[2:]
-    train_loss = nn.functional.binary_cross_entropy_with_logits(_logits(model, X_train).reshape(-1), y_train).item()
+    train_loss = nn.functional.binary_cross_entropy_with_logits(
+        model_logits(model, X_train).reshape(-1), y_train
+    ).item()
     expect(
         math.isfinite(train_loss) and train_loss < 1.0,
         "training",
@@ -733,7 +739,7 @@ def check_ex5(ns):
         f"`acc_curve` should hold percentages between 0 and 100, got {[round(a, 3) for a in acc_curve]}",
         "accuracy_fn(y_true, y_pred) already returns a percentage: append it as it is.",
     )
-    test_acc = _accuracy(model, X_test, y_test)
+    test_acc = model_accuracy(model, X_test, y_test)
     expect(
         abs(acc_curve[-1] - test_acc) <= 1.0,
         "test accuracy",
@@ -741,10 +747,10 @@ def check_ex5(ns):
         "test split: record the test accuracy",
         "Every 10th epoch, measure model_0 on X_test and y_test (in eval mode) and append that accuracy.",
     )
-    fig = _need(ns, "curves_fig", Figure)
+    fig = need(ns, "curves_fig", Figure)
     figure_hint = "Make curves_fig = plt.figure(...) first, then plot loss_curve in subplot 1 and acc_curve in 2."
-    expect(_plots_values(fig, loss_curve), "`curves_fig`", "`curves_fig` has no line showing `loss_curve`", figure_hint)
-    expect(_plots_values(fig, acc_curve), "`curves_fig`", "`curves_fig` has no line showing `acc_curve`", figure_hint)
+    expect(plots_values(fig, loss_curve), "`curves_fig`", "`curves_fig` has no line showing `loss_curve`", figure_hint)
+    expect(plots_values(fig, acc_curve), "`curves_fig`", "`curves_fig` has no line showing `acc_curve`", figure_hint)
 
 
 check("ex5")
@@ -829,7 +835,7 @@ model_1
     reads=("model_1", "model_0"),
 )
 def check_ex6(ns):
-    model = _need(ns, "model_1", nn.Module)
+    model = need(ns, "model_1", nn.Module)
     expect(
         model is not ns.get("model_0"),
         "`model_1`",
@@ -838,7 +844,7 @@ def check_ex6(ns):
     )
     _assert_binary_model(model, "model_1")
     expect(
-        not _is_affine(model),
+        not is_affine(model),
         "non-linearity",
         "`model_1` is still a linear function of its input: add non-linear activations",
         "Put an activation such as nn.ReLU() between the linear layers, and none after the last one.",
@@ -883,10 +889,10 @@ for epoch in range(1, EPOCHS + 1):
     part="test accuracy",
 )
 def check_ex7(ns):
-    model = _need(ns, "model_1", nn.Module)
-    _assert_optimizes(_need(ns, "optimizer_1", torch.optim.Optimizer), model, "optimizer_1", "model_1")
+    model = need(ns, "model_1", nn.Module)
+    expect_optimizes(need(ns, "optimizer_1", torch.optim.Optimizer), model, "optimizer_1", "model_1")
     X_test, y_test = _circles()[3], _circles()[5]
-    test_acc = _accuracy(model, X_test, y_test)
+    test_acc = model_accuracy(model, X_test, y_test)
     expect(
         test_acc >= 95,
         "test accuracy",
@@ -910,7 +916,7 @@ def _fresh_circles():
 
 def _expect_accuracy_on_fresh_points(ns, name, fresh, drawn, training):
     """`ns[name]` classifies at least 95% of the `fresh` points, `drawn` as the exercise's data was."""
-    accuracy = _accuracy(_need(ns, name, nn.Module), *fresh)
+    accuracy = model_accuracy(need(ns, name, nn.Module), *fresh)
     expect(
         accuracy >= 95,
         "accuracy on fresh points",
@@ -960,7 +966,7 @@ plot_decision_boundary(model_1, X_test, y_test)
     part="decision regions",
 )
 def check_ex8(ns):
-    fig = _need(ns, "boundary_fig", Figure)
+    fig = need(ns, "boundary_fig", Figure)
     expect(
         len(fig.axes) == 2,
         "`boundary_fig`'s plots",
@@ -969,7 +975,7 @@ def check_ex8(ns):
         "plt.subplot(1, 2, 2).",
     )
     for ax, (side, split, count) in zip(fig.axes, (("left", "training", 1600), ("right", "test", 400)), strict=True):
-        points = _expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
+        points = expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
         expect(
             points == count,
             f"the {side} plot's data",
@@ -1003,8 +1009,8 @@ def _same_points(offsets, X):
     part="the data shown",
 )
 def check_ex8_data(ns):
-    fig = _need(ns, "boundary_fig", Figure)
-    X_train, X_test = _array(ns, "X_train"), _array(ns, "X_test")
+    fig = need(ns, "boundary_fig", Figure)
+    X_train, X_test = as_array(ns, "X_train"), as_array(ns, "X_test")
     for ax, (side, split, X) in zip(fig.axes, (("left", "training", X_train), ("right", "test", X_test)), strict=False):
         offsets = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
         expect(
@@ -1104,23 +1110,23 @@ plot_decision_boundary(model_2, X_blob_test, y_blob_test)
     part="the model, its losses and figures",
 )
 def check_ex9(ns):
-    model = _need(ns, "model_2", nn.Module)
+    model = need(ns, "model_2", nn.Module)
     X_train, X_test, y_train, y_test = _blobs()
-    logits = _logits(model, X_test)
+    logits = model_logits(model, X_test)
     expect(
         logits.shape == (len(X_test), 4),
         "`model_2`'s output",
         f"model_2 maps the {len(X_test)} test points to shape {tuple(logits.shape)}, expected ({len(X_test)}, 4)",
         "One output per class: the last layer needs out_features=NUM_CLASSES.",
     )
-    test_acc = _accuracy(model, X_test, y_test)
+    test_acc = model_accuracy(model, X_test, y_test)
     expect(
         test_acc >= 95,
         "test accuracy",
         f"model_2 scores {test_acc:.1f}% on the test split; at least 95% is needed",
         "Train with nn.CrossEntropyLoss on int64 labels; SGD with lr=0.1 for 100 epochs is enough.",
     )
-    results = _need(ns, "blob_results", Mapping)
+    results = need(ns, "blob_results", Mapping)
     results_hint = "blob_results = {'train_loss': [], 'test_loss': []}, then append one number to each every epoch."
     expect(
         {"train_loss", "test_loss"} <= set(results),
@@ -1145,13 +1151,13 @@ def check_ex9(ns):
         "After each epoch, append model_2's loss on X_blob_test and y_blob_test.",
     )
     expect(
-        _plots_values(_need(ns, "blob_curves_fig", Figure), train_losses),
+        plots_values(need(ns, "blob_curves_fig", Figure), train_losses),
         "`blob_curves_fig`",
         "`blob_curves_fig` has no line showing blob_results['train_loss']",
         "blob_curves_fig = plot_loss_curves(blob_results)[0].figure keeps the figure that plot_loss_curves drew.",
     )
-    boundary = _need(ns, "blob_boundary_fig", Figure)
-    _expect_boundary(boundary.axes[0] if boundary.axes else None, "decision regions", "`blob_boundary_fig`")
+    boundary = need(ns, "blob_boundary_fig", Figure)
+    expect_boundary(boundary.axes[0] if boundary.axes else None, "decision regions", "`blob_boundary_fig`")
 
 
 check("ex9")

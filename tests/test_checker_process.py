@@ -276,3 +276,18 @@ def test_what_a_checker_sends_back_is_kept_only_as_bounded_fields_and_verdicts()
     assert judge.result_of({"passed": True, "unjudgeable": True}, "h")["unjudgeable"] is False
     assert judge.result_of({"passed": False, "unjudgeable": True}, "h")["unjudgeable"] is True
     assert judge.result_of(["not", "a", "dict"], "h")["message"] == "judging this exercise gave no result"
+
+
+def test_the_checker_imports_nothing_of_the_kernels_side_even_to_warm_up(tmp_path):
+    """The trust zones in the layout: what the checker runs imports neither self_check.handover nor its tracing."""
+    seen = in_a_process(
+        """
+        import self_check, self_check.judging, self_check.library, self_check.rebuilder, self_check.replay
+        seen["package"] = sorted(name for name in sys.modules if name in ("self_check.handover", "self_check.tracing"))
+        from grading.checker import server
+        server.warm_up()
+        seen["checker"] = sorted(name for name in sys.modules if name in ("self_check.handover", "self_check.tracing"))
+        """,
+        tmp_path,
+    )
+    assert seen == {"package": [], "checker": []}

@@ -148,7 +148,7 @@ def test_ex5_refuses_a_loss_averaged_over_the_wrong_count(harness, circles):
     train_loss = nn.functional.binary_cross_entropy_with_logits(
         model_0(circles["X_train"]).detach()[:, 0], circles["y_train"]
     ).item()
-    test_acc = harness["_accuracy"](model_0, circles["X_test"], circles["y_test"])
+    test_acc = harness["model_accuracy"](model_0, circles["X_test"], circles["y_test"])
     loss_curve, acc_curve = [train_loss] * 10, [50.0] * 9 + [test_acc]
     figure = plt.figure()
     plt.subplot(1, 2, 1)
@@ -392,9 +392,9 @@ def test_the_linearity_probe_is_deterministic_and_sees_smooth_activations(harnes
     torch.manual_seed(123)
     model = two_linear_layers(activation=nn.Tanh())
     state = torch.get_rng_state()
-    assert harness["_is_affine"](model) is False
+    assert harness["is_affine"](model) is False
     assert torch.equal(torch.get_rng_state(), state)  # it draws from its own generator
-    assert harness["_is_affine"](two_linear_layers()) is True
+    assert harness["is_affine"](two_linear_layers()) is True
 
 
 def test_the_sandbox_hides_the_masters_and_the_submissions_folders_but_not_the_grader(tmp_path):
@@ -446,7 +446,7 @@ def test_each_failure_names_the_part_that_failed_with_a_hint_of_its_own(harness,
     train_loss = nn.functional.binary_cross_entropy_with_logits(
         model_0(circles["X_train"]).detach()[:, 0], circles["y_train"]
     ).item()
-    test_acc = harness["_accuracy"](model_0, circles["X_test"], circles["y_test"])
+    test_acc = harness["model_accuracy"](model_0, circles["X_test"], circles["y_test"])
     figure = plt.figure()
     plt.plot([train_loss] * 10)
     plt.plot([test_acc] * 10)

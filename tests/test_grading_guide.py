@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import inspect
 import json
 import re
 import shutil
@@ -23,8 +24,10 @@ import jupytext
 import nbformat
 import pytest
 
+import self_check
 from grading.checks import COURSE_FILES, assignment_name, assignments, load_checks
 from grading.gradescope import bundle_files
+from self_check import judging, library
 from tools.check_notebooks import with_stable_ids
 from tools.make_exercises import exercise_notebook
 
@@ -150,7 +153,7 @@ def hidden_lines(master: Path) -> list[str]:
 
     A hidden part's declaration (its exercise, name, points and reads) is what the students'
     module says of it, so the decorators are left out; so are the lines other cells or the
-    library share with it (``model = _need(...)``).
+    library share with it (``model = need(...)``).
     """
     cells = jupytext.read(master).cells
     hidden = [cell for cell in cells if "hidden" in cell.metadata.get("tags", [])]
@@ -187,3 +190,55 @@ def test_no_hidden_code_or_data_reaches_a_file_a_student_receives(master):
     assert not any(leaked.values()), leaked
     hidden_names = [part.name for exercise in checks.exercises for part in exercise.parts if part.hidden]
     assert all(f'"{name}"' in checks.students_code for name in hidden_names)  # declared by name, so counted
+
+
+# ---------------------------------------------------------------- the guide: the library it documents, what it says
+def reference() -> dict[str, str]:
+    """The guide's reference table: each name, and its signature as the guide writes it."""
+    readme = (REPO_ROOT / "grading" / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- reference -->", 1)[1].split("<!-- /reference -->", 1)[0]
+    rows = re.findall(r"^\| `@?(\w+)(\(.*?\))` \|", table, re.MULTILINE)
+    return {name: signature for name, signature in rows}
+
+
+def test_the_reference_gives_every_public_name_of_the_library_with_its_signature():
+    documented = reference()
+    public = [*library.__all__, "exercise", "hidden_part", "expect", "check"]
+    assert sorted(documented) == sorted(public)
+    for name in public:
+        assert documented[name] == str(inspect.signature(getattr(self_check, name))).replace("'", '"'), name
+
+
+def test_the_guide_and_the_masters_use_no_underscore_name_of_the_self_check():
+    private = {name for module in (self_check, library, judging) for name in vars(module) if name.startswith("_")}
+    readme = (REPO_ROOT / "grading" / "README.md").read_text(encoding="utf-8")
+    masters = [path.read_text(encoding="utf-8") for path in [*assignments().values(), MASTER]]
+    for text in (readme, *masters):
+        used = {name for name in re.findall(r"(?<![\w.])(_\w+)\(", text) if name in private}
+        assert not used, used
+
+
+def headings(master: Path) -> dict[str, str]:
+    """``{"Exercise 3": "1"}``: the points an assignment's exercise headings give (an exercise set's give none)."""
+    pattern = r"^# #+ (Exercise \d+) \((\d+(?:\.\d+)?) points?\)"
+    return dict(re.findall(pattern, master.read_text(encoding="utf-8"), re.MULTILINE))
+
+
+@pytest.mark.parametrize("master", [m for m in [*assignments().values(), MASTER] if headings(m)], ids=lambda p: p.name)
+def test_each_exercise_heading_gives_its_total_points_hidden_parts_included(master):
+    checks = load_checks(assignment_name(master), master.parent)
+    stated = headings(master)
+    assert len(stated) == len(checks.exercises)
+    for exercise in checks.exercises:
+        assert float(stated[exercise.heading]) == exercise.points, (exercise.name, stated[exercise.heading])
+
+
+@pytest.mark.slow
+def test_one_master_is_written_run_and_scored_by_one_command():
+    before = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    command = [sys.executable, "-m", "tools.run_master", "solutions/assignment_06_classification.py"]
+    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert run.stdout.rstrip().splitlines()[-1] == "score: 9/9", run.stdout[-1000:]
+    after = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    assert after == before  # it wrote what was committed: nothing changed

@@ -23,10 +23,9 @@ from hostile_handovers import ByHand
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
-import self_check
 from grading.kernel import tamper_probe
 from helper_functions import plot_decision_boundary
-from self_check import handover, replay, tracing
+from self_check import handover, rebuilder, replay, tracing
 from self_check.handover import HandOverError, hand_over, hand_over_bytes
 from self_check.rebuilder import HANDOVER_FORMAT, NotHandedOver, load_handover, rebuild
 from self_check.replay import HandedOverModule, MalformedHandover, refusals
@@ -361,7 +360,7 @@ def test_a_self_referring_object_is_refused():
         (torch.export, "export"),
         (handover, "hand_over"),
         (tracing, "fx_graphs"),
-        (self_check, "rebuild"),
+        (rebuilder, "rebuild"),
         (replay, "check_plain"),
     ],
     ids=lambda value: getattr(value, "__name__", value),

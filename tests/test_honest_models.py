@@ -48,10 +48,10 @@ CHECKS = """
 def _agrees(name):
     def check(ns):
         model, inputs = ns["m_" + name], ns["x_" + name]
-        _logits(model, inputs[:5])  # run, whatever the kernel computed
+        model_logits(model, inputs[:5])  # run, whatever the kernel computed
         for key, rows in (("y5_", inputs[:5]), ("yall_", inputs), ("y1_", inputs[0])):
             if key + name in ns:
-                got, want = _logits(model, rows), ns[key + name]
+                got, want = model_logits(model, rows), ns[key + name]
                 same = got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-5)
                 shapes = f"the replay gives {tuple(got.shape)}, the kernel {tuple(want.shape)}"
                 expect(same, "agreement", f"{key}{name}: {shapes}", "-")

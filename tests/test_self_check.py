@@ -20,15 +20,20 @@ import nbformat
 import pytest
 from conftest import REPO_ROOT, executed_notebook
 
-from grading.checks import CHECK_CELL, CHECK_TAG, in_students_notebook
+import self_check
+from grading.checks import CHECK_CELL, CHECK_TAG, assignment_name, in_students_notebook, load_checks
+from self_check import exercise, expect
+from tools import run_master
 from tools.check_notebooks import notebook_masters
 from tools.colab_setup import FOLDED
-from tools.make_exercises import exercise_path, masters, strip_solutions
+from tools.make_exercises import exercise_notebook, exercise_path, masters, strip_solutions
+from tools.run_notebooks import execute
 
 CHECKED = [master for master in masters() if CHECK_CELL.search(master.read_text(encoding="utf-8"))]
+GUIDE = REPO_ROOT / "tests" / "assignments" / "assignment_90_guide.py"
 MACHINERY_BUDGET = 100  # lines of code in a students' notebook that its student did not write
 GENERATED = ("self-check", "check")  # the tags of generated cells, besides the first code cell, the setup
-READS = {"_need", "_array", "_curve", "_expect_tensor"}  # helpers that read ns[name]
+READS = {"need", "as_array", "_curve", "_expect_tensor"}  # helpers that read ns[name]
 
 
 def check_outputs(notebook) -> dict[str, str]:
@@ -44,7 +49,7 @@ def check_outputs(notebook) -> dict[str, str]:
 
 
 def _reads_from_ns(node: ast.AST) -> ast.expr | None:
-    """The name argument of ``_need(ns, name, ...)``-like calls and ``ns.get(name)``, else None."""
+    """The name argument of ``need(ns, name, ...)``-like calls and ``ns.get(name)``, else None."""
     if not isinstance(node, ast.Call) or not node.args:
         return None
     if isinstance(node.func, ast.Name) and node.func.id in READS and len(node.args) > 1:
@@ -62,7 +67,7 @@ def names_read(check_source: str) -> set[str]:
         argument = _reads_from_ns(node)
         if isinstance(argument, ast.Constant):
             names.add(argument.value)
-        if isinstance(node, ast.For):  # for name in ("X_train", ...): _need(ns, name)
+        if isinstance(node, ast.For):  # for name in ("X_train", ...): need(ns, name)
             loop_names = {target.id for target in ast.walk(node.target) if isinstance(target, ast.Name)}
             read_by_name = any(
                 isinstance(argument, ast.Name) and argument.id in loop_names
@@ -151,3 +156,66 @@ def test_an_untouched_exercise_fails_every_check_with_a_hint_and_the_solution_pa
         assert shown.startswith(f"{name}: FAIL at ") and "\n     hint: " in shown, shown
     for name, shown in passed.items():
         assert shown.startswith(f"{name}: PASS"), shown
+
+
+# ---------------------------------------------------------------- one score, one truth
+@pytest.mark.slow
+@pytest.mark.parametrize("master", [*CHECKED, GUIDE], ids=lambda path: path.name)
+def test_a_master_run_top_to_bottom_ends_with_full_marks(master):
+    """What make notebooks executed: the master's last check() gives every point, its hidden parts' included."""
+    printed = run_master.final_check(executed_notebook(str(master.with_suffix(".ipynb").relative_to(REPO_ROOT))))
+    assert run_master.full_marks(printed), printed
+    assert "hidden" not in printed.splitlines()[-1]  # a master judges its hidden parts: nothing is left to the grader
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("master", [m for m in CHECKED if "03_" not in m.name], ids=lambda path: path.name)
+def test_a_students_notebook_with_every_answer_right_ends_with_full_visible_marks(master, tmp_path):
+    """The students' notebook, answered as the master answers: full marks on the visible parts, the hidden counted."""
+    answered = exercise_notebook(master, with_answers=True)
+    folder = REPO_ROOT / "build" / "answered" / "exercises"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / exercise_path(master).with_suffix(".ipynb").name
+    nbformat.write(answered, path)
+    executed, _ = execute(path, tmp_path)
+    printed = run_master.final_check(nbformat.read(executed, as_version=4))
+    assert run_master.full_marks(printed), printed
+    checks = load_checks(assignment_name(master), master.parent)
+    hidden = sum(part.points for exercise in checks.exercises for part in exercise.parts if part.hidden)
+    if hidden:
+        assert f"(and {hidden:g} points of hidden parts, judged when graded)" in printed.splitlines()[-1], printed
+
+
+def test_a_part_registered_after_its_exercise_was_checked_counts_in_the_score_and_its_maximum():
+    """A master's hidden cell comes after check("ex1"): the final check() judges that part now, the rest where it
+    stood, and the score and its maximum count the same parts."""
+    registry = dict(self_check.EXERCISES)
+    self_check.EXERCISES.clear()
+    try:
+        exercise("ex1", points=0.5, hint="h", reads=("x",), part="visible")(lambda ns: None)
+        namespace = {"check": self_check.check, "x": 1}
+        exec("first = check('ex1')", namespace)
+        exercise("ex1", points=0.5, hint="h", reads=("x",), part="hidden")(lambda ns: None)
+        exec("final = check()", namespace)
+        assert (namespace["final"].score, namespace["final"].max_score) == (1.0, 1.0)
+        exercise("ex1", points=0.5, hint="h", reads=("x",), part="hidden")(lambda ns: expect(False, "x", "no"))
+        exec("final = check()", namespace)
+        assert (namespace["final"].score, namespace["final"].max_score) == (0.5, 1.0)
+    finally:
+        self_check.EXERCISES.clear()
+        self_check.EXERCISES.update(registry)
+
+
+def test_a_failed_part_shows_the_same_hint_in_the_notebook_as_in_the_feedback():
+    """expect() without a hint: the part's @exercise hint, in check() as in the grader's feedback (hint_for)."""
+    registry = dict(self_check.EXERCISES)
+    self_check.EXERCISES.clear()
+    try:
+        exercise("ex1", points=1, hint="the exercise's hint", reads=("x",))(lambda ns: expect(False, "`x`", "wrong"))
+        namespace = {"check": self_check.check, "x": 1}
+        exec("report = repr(check('ex1'))", namespace)
+        assert "hint: the exercise's hint" in namespace["report"], namespace["report"]
+        assert self_check.hint_for("", "the part's hint", "the exercise's") == "the part's hint"
+    finally:
+        self_check.EXERCISES.clear()
+        self_check.EXERCISES.update(registry)

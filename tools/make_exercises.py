@@ -91,8 +91,9 @@ def strip_solutions(source: str, markdown: bool, where: str, first_line: int) ->
     return "\n".join(output), found
 
 
-def exercise_notebook(master: Path) -> nbformat.NotebookNode:
-    """Return the exercise version of the jupytext master ``master``."""
+def exercise_notebook(master: Path, with_answers: bool = False) -> nbformat.NotebookNode:
+    """Return the exercise version of the jupytext master ``master``; ``with_answers``: as a student who answered
+    every exercise as the master does would hand it in (the tests' notebook of a student with full marks)."""
     text = master.read_text(encoding="utf-8")
     notebook = jupytext.reads(text, fmt="py:percent")
     starts = _cell_start_lines(text)
@@ -111,7 +112,7 @@ def exercise_notebook(master: Path) -> nbformat.NotebookNode:
             cell.source, markdown=cell.cell_type == "markdown", where=str(master), first_line=first_line
         )
         new_cell = copy.deepcopy(cell)
-        new_cell.source = new_source
+        new_cell.source = cell.source if with_answers and cell.cell_type == "code" else new_source
         if CHECK_TAG in tags:  # the check's code is in the students' module of checks; the notebook runs it
             new_cell.source = check_line(check_calls(cell.source))
             new_cell.metadata.update(copy.deepcopy(FOLDED))

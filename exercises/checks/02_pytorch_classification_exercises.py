@@ -4,7 +4,7 @@ Generated from solutions/02_pytorch_classification_solutions.py by ``make exerci
 this file. The grader runs the same checks, taken from the master, and its hidden parts too.
 """
 
-from self_check import *  # noqa: F403  (the check library: exercise, expect, _need, ...)
+from self_check import *  # noqa: F403  (the check library: exercise, expect, need, ...)
 
 
 # What these exercises' checks share: the moons data, rebuilt from the settings of exercise 1.
@@ -27,7 +27,7 @@ def _moons():
 
 def _expect_tensor(ns, name, expected, part_hint):
     """ns[name] is a float tensor on the expected device equal to `expected`."""
-    value = _need(ns, name, torch.Tensor)
+    value = need(ns, name, torch.Tensor)
     expect(
         tuple(value.shape) == tuple(expected.shape),
         f"`{name}`'s shape",
@@ -57,7 +57,7 @@ def _expect_tensor(ns, name, expected, part_hint):
 def check_ex1(ns):
     moons = dict(zip(("X", "y", "X_train", "X_test", "y_train", "y_test"), _moons(), strict=True))
     for name in ("X", "y"):
-        value = _need(ns, name, torch.Tensor)
+        value = need(ns, name, torch.Tensor)
         expect(
             tuple(value.shape) == tuple(moons[name].shape) and value.dtype == torch.float32,
             f"`{name}`",
@@ -82,8 +82,8 @@ def check_ex1(ns):
     reads=("model_0",),
 )
 def check_ex2(ns):
-    model = _need(ns, "model_0", nn.Module)
-    shape = tuple(_logits(model, torch.zeros(5, 2)).shape)
+    model = need(ns, "model_0", nn.Module)
+    shape = tuple(model_logits(model, torch.zeros(5, 2)).shape)
     expect(
         shape in ((5, 1), (5,)),
         "`model_0`'s output",
@@ -91,7 +91,7 @@ def check_ex2(ns):
         "The last nn.Linear needs out_features=1.",
     )
     expect(
-        not _is_affine(model),
+        not is_affine(model),
         "non-linearity",
         "`model_0` is a linear function of its input: its decision boundary can only be a straight line",
         "Put a non-linear activation such as nn.ReLU() between the linear layers.",
@@ -105,21 +105,21 @@ def check_ex2(ns):
     reads=("loss_fn", "optimizer", "model_0"),
 )
 def check_ex3(ns):
-    loss_fn = _need(ns, "loss_fn", nn.Module)
+    loss_fn = need(ns, "loss_fn", nn.Module)
     expect(
         isinstance(loss_fn, nn.BCEWithLogitsLoss),
         "`loss_fn`",
         f"`loss_fn` should be nn.BCEWithLogitsLoss, got {type(loss_fn).__name__}",
         "nn.BCEWithLogitsLoss takes the raw logits and applies the sigmoid itself.",
     )
-    optimizer = _need(ns, "optimizer", torch.optim.Optimizer)
+    optimizer = need(ns, "optimizer", torch.optim.Optimizer)
     expect(
         isinstance(optimizer, torch.optim.SGD) and math.isclose(optimizer.param_groups[0]["lr"], 0.1),
         "`optimizer`",
         f"`optimizer` should be SGD with lr=0.1, got {type(optimizer).__name__} with lr={optimizer.param_groups[0]['lr']}",
         "torch.optim.SGD(params=model_0.parameters(), lr=0.1).",
     )
-    _assert_optimizes(optimizer, _need(ns, "model_0", nn.Module), "optimizer", "model_0")
+    expect_optimizes(optimizer, need(ns, "model_0", nn.Module), "optimizer", "model_0")
 
 
 @exercise(
@@ -130,8 +130,8 @@ def check_ex3(ns):
 )
 def check_ex4(ns):
     _, _, _, X_test, _, y_test = _moons()
-    accuracy = _accuracy(_need(ns, "model_0", nn.Module), X_test, y_test)
-    recorded = float(_need(ns, "moons_test_acc", (int, float, torch.Tensor)))
+    accuracy = model_accuracy(need(ns, "model_0", nn.Module), X_test, y_test)
+    recorded = float(need(ns, "moons_test_acc", (int, float, torch.Tensor)))
     expect(
         abs(recorded - accuracy) < 1e-3,
         "`moons_test_acc`",
@@ -153,7 +153,7 @@ def check_ex4(ns):
     reads=("boundary_fig",),
 )
 def check_ex5(ns):
-    fig = _need(ns, "boundary_fig", Figure)
+    fig = need(ns, "boundary_fig", Figure)
     expect(
         len(fig.axes) == 2,
         "`boundary_fig`'s plots",
@@ -161,7 +161,7 @@ def check_ex5(ns):
         "plt.subplot(1, 2, 1) before the training plot, plt.subplot(1, 2, 2) before the test plot.",
     )
     for ax, (side, count) in zip(fig.axes, (("left", 800), ("right", 200)), strict=True):
-        points = _expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
+        points = expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
         expect(
             points == count,
             f"the {side} plot's data",
@@ -178,7 +178,7 @@ def check_ex5(ns):
     probes={"tanh": [(torch.arange(-10, 10, 0.5, dtype=torch.float32),)]},
 )
 def check_ex6(ns):
-    tanh = _need(ns, "tanh")
+    tanh = need(ns, "tanh")
     A = torch.arange(-10, 10, 0.5, dtype=torch.float32)
     mine = tanh(A)
     expect(
@@ -211,23 +211,23 @@ def check_ex6(ns):
     ),
 )
 def check_ex7(ns):
-    X_spiral, y_spiral = _need(ns, "X_spiral", torch.Tensor), _need(ns, "y_spiral", torch.Tensor)
+    X_spiral, y_spiral = need(ns, "X_spiral", torch.Tensor), need(ns, "y_spiral", torch.Tensor)
     splits = train_test_split(X_spiral.cpu(), y_spiral.cpu(), test_size=0.2, random_state=42)
     hint = "train_test_split(X_spiral, y_spiral, test_size=0.2, random_state=RANDOM_SEED)."
     for name, expected in zip(
         ("X_spiral_train", "X_spiral_test", "y_spiral_train", "y_spiral_test"), splits, strict=True
     ):
         _expect_tensor(ns, name, expected, hint)
-    model = _need(ns, "model_1", nn.Module)
-    logits = _logits(model, splits[1])
+    model = need(ns, "model_1", nn.Module)
+    logits = model_logits(model, splits[1])
     expect(
         logits.shape == (len(splits[1]), 3),
         "`model_1`'s output",
         f"model_1 maps the {len(splits[1])} test points to shape {tuple(logits.shape)}, expected ({len(splits[1])}, 3)",
         "One output per class: the last layer needs out_features=NUM_CLASSES.",
     )
-    accuracy = _accuracy(model, splits[1], splits[3])
-    recorded = float(_need(ns, "spirals_test_acc", (int, float, torch.Tensor)))
+    accuracy = model_accuracy(model, splits[1], splits[3])
+    recorded = float(need(ns, "spirals_test_acc", (int, float, torch.Tensor)))
     expect(
         abs(recorded - accuracy) < 1e-3,
         "`spirals_test_acc`",

@@ -4,7 +4,7 @@ Generated from solutions/assignment_06_classification.py by ``make exercises``: 
 this file. The grader runs the same checks, taken from the master, and its hidden parts too.
 """
 
-from self_check import *  # noqa: F403  (the check library: exercise, expect, _need, ...)
+from self_check import *  # noqa: F403  (the check library: exercise, expect, need, ...)
 
 
 # What this lab's checks share. The grader runs these checks on their own, taken from this master.
@@ -45,7 +45,7 @@ def _blobs():
 
 def _curve(ns, name, length):
     """Return ns[name] as a list of `length` finite floats."""
-    values = [float(v) for v in _array(ns, name).reshape(-1)]
+    values = [float(v) for v in as_array(ns, name).reshape(-1)]
     expect(
         len(values) == length,
         f"`{name}`",
@@ -71,7 +71,7 @@ def _assert_binary_model(model, name):
         f"`{name}` is on {sorted(devices)}, expected {_EXPECTED_DEVICE!r}",
         "Move the model to the device after building it: .to(device).",
     )
-    shape = tuple(_logits(model, torch.zeros(5, 2)).shape)
+    shape = tuple(model_logits(model, torch.zeros(5, 2)).shape)
     expect(
         shape in ((5, 1), (5,)),
         f"`{name}`'s output",
@@ -89,7 +89,7 @@ def _assert_binary_model(model, name):
 )
 def check_ex1(ns):
     X_ref, y_ref = _circles()[:2]
-    X, y = _array(ns, "X"), _array(ns, "y")
+    X, y = as_array(ns, "X"), as_array(ns, "y")
     settings_hint = (
         "make_circles(N_SAMPLES, noise=NOISE, random_state=RANDOM_SEED), with the settings of the cell above."
     )
@@ -101,7 +101,7 @@ def check_ex1(ns):
         "`X` and `y` are not the circles asked for: check the number of samples, the noise and the random_state",
         settings_hint,
     )
-    n_features = _need(ns, "n_features")
+    n_features = need(ns, "n_features")
     expect(
         isinstance(n_features, int | np.integer) and not isinstance(n_features, bool),
         "`n_features`",
@@ -120,7 +120,7 @@ def check_ex1(ns):
         "last_five_X": (X_ref[-5:], "X[-5:] is the last five rows: a negative start counts from the end."),
     }
     for name, (expected, hint) in slices.items():
-        value = _array(ns, name)
+        value = as_array(ns, name)
         shown = " (X[5:] is every row from the sixth on)" if value.shape == (len(X_ref) - 5, 2) else ""
         expect(
             value.shape == expected.shape,
@@ -139,7 +139,7 @@ def check_ex1(ns):
 )
 def check_ex2(ns):
     for name, expected in zip(("X_train", "X_test", "y_train", "y_test"), _circles()[2:], strict=True):
-        value = _need(ns, name, torch.Tensor)
+        value = need(ns, name, torch.Tensor)
         expect(
             value.dtype == torch.float32,
             f"`{name}`'s dtype",
@@ -168,7 +168,7 @@ def check_ex2(ns):
     reads=("model_0",),
 )
 def check_ex3(ns):
-    model = _need(ns, "model_0", nn.Module)
+    model = need(ns, "model_0", nn.Module)
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     expect(
         len(linears) == 2,
@@ -184,7 +184,7 @@ def check_ex3(ns):
     )
     _assert_binary_model(model, "model_0")
     expect(
-        _is_affine(model),
+        is_affine(model),
         "linearity",
         "`model_0` is not linear: this baseline is two linear layers only",
         "Leave activations out of model_0: forward() only applies the two layers, one after the other.",
@@ -198,14 +198,14 @@ def check_ex3(ns):
     reads=("loss_fn", "optimizer", "model_0"),
 )
 def check_ex4(ns):
-    loss_fn = _need(ns, "loss_fn", nn.Module)
+    loss_fn = need(ns, "loss_fn", nn.Module)
     expect(
         isinstance(loss_fn, nn.BCEWithLogitsLoss),
         "`loss_fn`",
         f"`loss_fn` should be nn.BCEWithLogitsLoss, got {type(loss_fn).__name__}",
         "loss_fn = nn.BCEWithLogitsLoss(): it takes the model's logits directly.",
     )
-    optimizer = _need(ns, "optimizer", torch.optim.Optimizer)
+    optimizer = need(ns, "optimizer", torch.optim.Optimizer)
     expect(
         isinstance(optimizer, torch.optim.SGD),
         "`optimizer`",
@@ -219,7 +219,7 @@ def check_ex4(ns):
         f"the learning rate should be 0.1, got {lr}",
         "Pass lr=0.1 when you build the optimizer.",
     )
-    _assert_optimizes(optimizer, _need(ns, "model_0", nn.Module), "optimizer", "model_0")
+    expect_optimizes(optimizer, need(ns, "model_0", nn.Module), "optimizer", "model_0")
 
 
 @exercise(
@@ -230,9 +230,11 @@ def check_ex4(ns):
     reads=("model_0", "loss_curve", "acc_curve", "curves_fig"),
 )
 def check_ex5(ns):
-    model = _need(ns, "model_0", nn.Module)
+    model = need(ns, "model_0", nn.Module)
     X_train, X_test, y_train, y_test = _circles()[2:]
-    train_loss = nn.functional.binary_cross_entropy_with_logits(_logits(model, X_train).reshape(-1), y_train).item()
+    train_loss = nn.functional.binary_cross_entropy_with_logits(
+        model_logits(model, X_train).reshape(-1), y_train
+    ).item()
     expect(
         math.isfinite(train_loss) and train_loss < 1.0,
         "training",
@@ -257,7 +259,7 @@ def check_ex5(ns):
         f"`acc_curve` should hold percentages between 0 and 100, got {[round(a, 3) for a in acc_curve]}",
         "accuracy_fn(y_true, y_pred) already returns a percentage: append it as it is.",
     )
-    test_acc = _accuracy(model, X_test, y_test)
+    test_acc = model_accuracy(model, X_test, y_test)
     expect(
         abs(acc_curve[-1] - test_acc) <= 1.0,
         "test accuracy",
@@ -265,10 +267,10 @@ def check_ex5(ns):
         "test split: record the test accuracy",
         "Every 10th epoch, measure model_0 on X_test and y_test (in eval mode) and append that accuracy.",
     )
-    fig = _need(ns, "curves_fig", Figure)
+    fig = need(ns, "curves_fig", Figure)
     figure_hint = "Make curves_fig = plt.figure(...) first, then plot loss_curve in subplot 1 and acc_curve in 2."
-    expect(_plots_values(fig, loss_curve), "`curves_fig`", "`curves_fig` has no line showing `loss_curve`", figure_hint)
-    expect(_plots_values(fig, acc_curve), "`curves_fig`", "`curves_fig` has no line showing `acc_curve`", figure_hint)
+    expect(plots_values(fig, loss_curve), "`curves_fig`", "`curves_fig` has no line showing `loss_curve`", figure_hint)
+    expect(plots_values(fig, acc_curve), "`curves_fig`", "`curves_fig` has no line showing `acc_curve`", figure_hint)
 
 
 @exercise(
@@ -279,7 +281,7 @@ def check_ex5(ns):
     reads=("model_1", "model_0"),
 )
 def check_ex6(ns):
-    model = _need(ns, "model_1", nn.Module)
+    model = need(ns, "model_1", nn.Module)
     expect(
         model is not ns.get("model_0"),
         "`model_1`",
@@ -288,7 +290,7 @@ def check_ex6(ns):
     )
     _assert_binary_model(model, "model_1")
     expect(
-        not _is_affine(model),
+        not is_affine(model),
         "non-linearity",
         "`model_1` is still a linear function of its input: add non-linear activations",
         "Put an activation such as nn.ReLU() between the linear layers, and none after the last one.",
@@ -304,10 +306,10 @@ def check_ex6(ns):
     part="test accuracy",
 )
 def check_ex7(ns):
-    model = _need(ns, "model_1", nn.Module)
-    _assert_optimizes(_need(ns, "optimizer_1", torch.optim.Optimizer), model, "optimizer_1", "model_1")
+    model = need(ns, "model_1", nn.Module)
+    expect_optimizes(need(ns, "optimizer_1", torch.optim.Optimizer), model, "optimizer_1", "model_1")
     X_test, y_test = _circles()[3], _circles()[5]
-    test_acc = _accuracy(model, X_test, y_test)
+    test_acc = model_accuracy(model, X_test, y_test)
     expect(
         test_acc >= 95,
         "test accuracy",
@@ -325,7 +327,7 @@ def check_ex7(ns):
     part="decision regions",
 )
 def check_ex8(ns):
-    fig = _need(ns, "boundary_fig", Figure)
+    fig = need(ns, "boundary_fig", Figure)
     expect(
         len(fig.axes) == 2,
         "`boundary_fig`'s plots",
@@ -334,7 +336,7 @@ def check_ex8(ns):
         "plt.subplot(1, 2, 2).",
     )
     for ax, (side, split, count) in zip(fig.axes, (("left", "training", 1600), ("right", "test", 400)), strict=True):
-        points = _expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
+        points = expect_boundary(ax, "decision regions", f"the {side} plot of `boundary_fig`")
         expect(
             points == count,
             f"the {side} plot's data",
@@ -352,23 +354,23 @@ def check_ex8(ns):
     part="the model, its losses and figures",
 )
 def check_ex9(ns):
-    model = _need(ns, "model_2", nn.Module)
+    model = need(ns, "model_2", nn.Module)
     X_train, X_test, y_train, y_test = _blobs()
-    logits = _logits(model, X_test)
+    logits = model_logits(model, X_test)
     expect(
         logits.shape == (len(X_test), 4),
         "`model_2`'s output",
         f"model_2 maps the {len(X_test)} test points to shape {tuple(logits.shape)}, expected ({len(X_test)}, 4)",
         "One output per class: the last layer needs out_features=NUM_CLASSES.",
     )
-    test_acc = _accuracy(model, X_test, y_test)
+    test_acc = model_accuracy(model, X_test, y_test)
     expect(
         test_acc >= 95,
         "test accuracy",
         f"model_2 scores {test_acc:.1f}% on the test split; at least 95% is needed",
         "Train with nn.CrossEntropyLoss on int64 labels; SGD with lr=0.1 for 100 epochs is enough.",
     )
-    results = _need(ns, "blob_results", Mapping)
+    results = need(ns, "blob_results", Mapping)
     results_hint = "blob_results = {'train_loss': [], 'test_loss': []}, then append one number to each every epoch."
     expect(
         {"train_loss", "test_loss"} <= set(results),
@@ -393,13 +395,13 @@ def check_ex9(ns):
         "After each epoch, append model_2's loss on X_blob_test and y_blob_test.",
     )
     expect(
-        _plots_values(_need(ns, "blob_curves_fig", Figure), train_losses),
+        plots_values(need(ns, "blob_curves_fig", Figure), train_losses),
         "`blob_curves_fig`",
         "`blob_curves_fig` has no line showing blob_results['train_loss']",
         "blob_curves_fig = plot_loss_curves(blob_results)[0].figure keeps the figure that plot_loss_curves drew.",
     )
-    boundary = _need(ns, "blob_boundary_fig", Figure)
-    _expect_boundary(boundary.axes[0] if boundary.axes else None, "decision regions", "`blob_boundary_fig`")
+    boundary = need(ns, "blob_boundary_fig", Figure)
+    expect_boundary(boundary.axes[0] if boundary.axes else None, "decision regions", "`blob_boundary_fig`")
 
 
 # Judged only when the notebook is graded: declared here so that the self-check counts them.

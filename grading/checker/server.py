@@ -38,6 +38,7 @@ import torch.utils.data  # noqa: E402, F401
 import self_check  # noqa: E402
 from grading.checker import judge, walls  # noqa: E402
 from grading.sandbox import die_with_parent, hide_from_children  # noqa: E402
+from self_check.rebuilder import load_handover, rebuild  # noqa: E402
 
 JOB_LIMIT = 4 * 2**30  # bytes of one job: a submission's largest hand-overs, base64, with the check code
 RESULT_LIMIT = 2**20  # bytes of one exercise's result, as a judging child sends it back
@@ -76,7 +77,7 @@ def warm_up() -> None:
         "loader": torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(4, 1), torch.zeros(4)), 2),
         "values": [np.zeros(2), np.float32(1.0), torch.Size([1]), torch.float16, range(2), {"a": (1, None)}],
     }
-    rebuilt = self_check.rebuild(self_check.load_handover(self_check.hand_over_bytes(answers, list(answers))))
+    rebuilt = rebuild(load_handover(_handed_over_apart(answers)))
     with torch.inference_mode():
         rebuilt["model"](torch.zeros(1, 1, 8, 8))
     for _ in rebuilt["loader"]:  # a DataLoader's first iteration builds what it needs (typing compiles)
@@ -84,6 +85,25 @@ def warm_up() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         self_check.warm_up()
+
+
+def _handed_over_apart(answers: dict) -> bytes:
+    """``answers`` handed over as a kernel would, by a child: the checker itself never imports the kernel's side."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the kernel's side, once, on the checker's own objects
+        try:
+            from self_check.handover import hand_over_bytes
+
+            write_message(write_end, hand_over_bytes(answers, list(answers)))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        return read_message(read_end, JOB_LIMIT)
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
 
 
 def read_message(fd: int, limit: int) -> bytes:
