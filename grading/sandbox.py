@@ -193,6 +193,19 @@ SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # links
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/fonts")
 
 
+@functools.cache
+def isolated_path() -> tuple[str, ...]:
+    """The folders this Python imports from when isolated (``-I``), as the checker runs it: a ``.pth``'s too."""
+    listed = (
+        subprocess.run(
+            [sys.executable, "-I", "-c", "import sys; print('\\0'.join(sys.path))"], capture_output=True, text=True
+        )
+        .stdout.strip("\n")
+        .split("\0")
+    )
+    return tuple(entry for entry in listed if entry and os.path.exists(entry))
+
+
 def checker_command(argv: list[str], readable: Sequence[Path], mode: str, limits: Limits) -> list[str]:
     """Wrap ``argv`` (the checker) so that it sees only the system's programs, Python, ``readable`` and a private /tmp.
 
@@ -206,7 +219,7 @@ def checker_command(argv: list[str], readable: Sequence[Path], mode: str, limits
     if mode != "bwrap":
         return list(argv)
     root = os.geteuid() == 0
-    python = (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent)
+    python = (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent, *map(Path, isolated_path()))
     # each as the checker names it (a virtual environment may be a link) and as it is on disk
     shown = sorted({path for given in (*python, *map(Path, readable)) for path in (given.absolute(), given.resolve())})
     shown = [path for path in shown if not any(other in path.parents for other in (Path("/usr"), *shown))]

@@ -148,7 +148,7 @@ def _job(code: str, handovers: dict, check_timeout: float = 5.0, at_end: dict | 
         "check_timeout": check_timeout,
         "memory_bytes": 8 * 2**30,
         "limit": 2**20,
-        "audit_hook": True,  # in the judging children only: this test's own process adds no hook
+        "layers": sorted(walls.LAYERS),  # in the judging children only: this test's own process adds no hook
     }
 
 

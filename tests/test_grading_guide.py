@@ -234,6 +234,7 @@ def test_each_exercise_heading_gives_its_total_points_hidden_parts_included(mast
 
 
 @pytest.mark.slow
+@pytest.mark.long  # it executes Assignment 6's master: make test-long
 def test_one_master_is_written_run_and_scored_by_one_command():
     before = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
     command = [sys.executable, "-m", "tools.run_master", "solutions/assignment_06_classification.py"]

@@ -34,7 +34,7 @@ from torchvision.transforms import ToTensor
 from tqdm import tqdm
 from bench.models import FashionMNISTModelV2
 from helper_functions import (
-    TensorBatches, autocast_dtype, data_dir, set_seeds, test_step, timing_verdict, train_step,
+    TensorBatches, autocast_dtype, cpu_precision_reason, data_dir, set_seeds, test_step, timing_verdict, train_step,
 )
 BATCH_SIZE, EPOCHS, LEARNING_RATE, HIDDEN_UNITS, RANDOM_SEED = 32, 1, 0.1, 10, 10
 device = "cpu"

@@ -169,7 +169,8 @@ def test_a_master_run_top_to_bottom_ends_with_full_marks(master):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("master", [m for m in CHECKED if "03_" not in m.name], ids=lambda path: path.name)
+@pytest.mark.long  # a notebook run per master: make test-long
+@pytest.mark.parametrize("master", CHECKED, ids=lambda path: path.name)
 def test_a_students_notebook_with_every_answer_right_ends_with_full_visible_marks(master, tmp_path):
     """The students' notebook, answered as the master answers: full marks on the visible parts, the hidden counted."""
     answered = exercise_notebook(master, with_answers=True)

@@ -109,15 +109,15 @@ def _environment(private: Path) -> dict[str, str]:
 class Checker:
     """One submission's checker: a sandboxed process started now, sent its job once the kernel is gone."""
 
-    def __init__(self, mode: str, limits: sandbox.Limits, log: Path, *, audit_hook: bool = True) -> None:
-        """Start the checker; ``audit_hook=False`` is for tests alone, to prove that the sandbox holds without it."""
+    def __init__(self, mode: str, limits: sandbox.Limits, log: Path, *, layers: frozenset[str] = walls.LAYERS) -> None:
+        """Start the checker with its own walls ``layers`` up: all of them, but where a test proves what each stops."""
         self.folder = Path(tempfile.mkdtemp(prefix="grading-checker-"))  # without bubblewrap, its private folder
         private = Path("/tmp") if mode == "bwrap" else self.folder
         if mode != "bwrap" and os.geteuid() == 0:
             os.chown(self.folder, walls.NOBODY, walls.NOBODY)  # the checker drops to nobody and writes here
         bootstrap = (
             f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); "
-            f"from grading.checker import server; server.main(audit_hook={audit_hook!r})"
+            f"from grading.checker import server; server.main(layers={sorted(layers)!r})"
         )
         argv = [sys.executable, "-I", "-c", bootstrap]
         self.memory_bytes = limits.memory_bytes
@@ -211,7 +211,7 @@ def judge_submission(
     memory_bytes: int,
     limit: int,
     mode: str = "auto",
-    audit_hook: bool = True,
+    layers: frozenset[str] = walls.LAYERS,
 ) -> dict[str, dict[str, dict]]:
     """``{stage: {exercise: result}}`` for the hand-overs of one submission, judged by a checker of their own.
 
@@ -220,5 +220,5 @@ def judge_submission(
     """
     with tempfile.TemporaryDirectory(prefix="grading-checker-log-") as folder:
         limits = sandbox.Limits(memory_bytes=memory_bytes)
-        checker = Checker(sandbox.resolve_mode(mode), limits, Path(folder) / "checker.log", audit_hook=audit_hook)
+        checker = Checker(sandbox.resolve_mode(mode), limits, Path(folder) / "checker.log", layers=layers)
         return checker.judge(checks_code, handovers, check_timeout, limit)

@@ -19,9 +19,11 @@ import gc
 import json
 import os
 import signal
+import sys
 import time
 import traceback
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +141,9 @@ def _become_judge(result_fd: int, job: dict) -> None:
         os.dup2(devnull, standard)
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 1 << 16)
-    walls.limit_judge(job["memory_bytes"], int(job["check_timeout"] * job["parts"] + JUDGE_SLACK_S))
-    if job["audit_hook"]:
+    processes = "process limit" in job["layers"]
+    walls.limit_judge(job["memory_bytes"], int(job["check_timeout"] * job["parts"] + JUDGE_SLACK_S), processes)
+    if "audit hook" in job["layers"]:
         walls.guard(Path(os.environ.get("TMPDIR", "/tmp")), judge.CHECKER_READS, judging=True)
 
 
@@ -226,21 +229,29 @@ def judge_job(job: dict) -> dict[str, dict[str, dict]]:
     return results
 
 
-def main(audit_hook: bool = True) -> None:
-    """Judge the job on stdin; ``audit_hook=False`` only where a test proves that the sandbox holds without it."""
+def python_path() -> list[str]:
+    """Where this Python imports from (its isolated path, a ``.pth``'s folders included), but the grader's folder."""
+    return [entry for entry in sys.path if entry and Path(entry).resolve() != judge.REPO_ROOT]
+
+
+def main(layers: Iterable[str] = walls.LAYERS) -> None:
+    """Judge the job on stdin behind the walls ``layers``: all of them, but where a test proves what each stops."""
+    layers = frozenset(layers)
     die_with_parent()  # a grader killed outright takes its checker with it
     warm_up()
     # what exists now stays out of the collector's sight: a judging child that collects would otherwise
     # touch, and so copy, every object it inherited
     gc.freeze()
-    walls.drop_privileges()
-    walls.no_new_privileges()
+    if "nobody" in layers:
+        walls.drop_privileges()
+    if "no new privileges" in layers:
+        walls.no_new_privileges()
     hide_from_children()  # no process of this user may trace this one or read its memory
     private = Path(os.environ.get("TMPDIR", "/tmp"))
-    if audit_hook:
-        walls.guard(private, judge.CHECKER_READS)
+    if "audit hook" in layers:
+        walls.guard(private, [*judge.CHECKER_READS, *map(Path, python_path())])
     try:
-        job = json.loads(read_message(0, JOB_LIMIT)) | {"audit_hook": audit_hook}
+        job = json.loads(read_message(0, JOB_LIMIT)) | {"layers": sorted(layers)}
         results = judge_job(job)
     except Exception:  # the grader sees why in the checker's log, and fails what was not judged
         traceback.print_exc()

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 NOBODY = 65534  # the unprivileged user a checker started as root becomes
+# the checker's own walls (the sandbox is the other, bubblewrap): each is up but where a test takes it down
+LAYERS = frozenset({"audit hook", "nobody", "no new privileges", "process limit"})
 PR_SET_NO_NEW_PRIVS = 38
 JUDGE_FILE_BYTES = 2**20  # the largest file a judging process may write (it writes none)
 JUDGE_OPEN_FILES = 256
@@ -91,9 +93,11 @@ def no_new_privileges() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def limit_judge(memory_bytes: int, cpu_seconds: int) -> None:
-    """The limits of a process that judges one hand-over: no new process or thread, no file, its memory and CPU."""
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # every fork and thread refused: the user has one already
+def limit_judge(memory_bytes: int, cpu_seconds: int, processes: bool = True) -> None:
+    """The limits of a process that judges one hand-over: no new process or thread (``processes``), no file, its
+    memory and CPU."""
+    if processes:  # every fork and thread refused, the user having one already: but for root, whom the kernel exempts
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (JUDGE_FILE_BYTES, JUDGE_FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_NOFILE, (JUDGE_OPEN_FILES, JUDGE_OPEN_FILES))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -146,7 +150,8 @@ def policy(private: Path, readable: Iterable[Path], judging: bool = False) -> Ca
             )
             if writes and not _within(path, writable):
                 raise Refused(f"the checker may not write {path}")
-            if not _within(path, readable_roots):
+            own = (os.path.realpath("/proc/self"),)  # /proc/self is /proc/PID: this process's own, after a fork too
+            if not _within(path, readable_roots + own):
                 raise Refused(f"the checker may not read {path}")
 
     return hook
