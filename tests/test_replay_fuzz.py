@@ -4,12 +4,15 @@ Hypothesis draws forward passes of a two-layer model whose steps name any attrib
 ``torch.Tensor``, ``torch.nn.functional``, ``operator``, ``math``, ``builtins`` and ``numpy`` (half
 of them from the replay's own vocabulary, so that many steps run), with arguments drawn from
 constants (numbers, text, paths, tensors, the model's own layers, nested sequences) and from earlier
-steps. Each is rebuilt and replayed, as the checker does, while an audit hook records every file
-opened for writing, socket, subprocess, fork, ``exec``, ``compile`` and import: none may happen. A
-replay may fail (that is what a refusal or a shape error does) with an ``Exception``, never with
-anything else. ``make test`` runs a time-boxed share (``FUZZ_SECONDS``, default 20); ``make
-test-long`` runs ``FUZZ_EXAMPLES`` (default 10,000). Each writes what it ran to
-``build/fuzz/replay-{share,long}.json``.
+steps; a quarter call one of the names that would write, load, run or reach out (``DANGEROUS``:
+``open``, ``exec``, ``numpy.save``, ``torch.load``, ...) with the arguments it would take. Each is
+rebuilt and replayed, as the checker does, while an audit hook records every file opened for
+writing, socket, subprocess, fork, ``exec``, ``compile`` and import: none may happen. A replay may
+fail (that is what a refusal or a shape error does) with an ``Exception``, never with anything else.
+``make test`` runs a time-boxed share (``FUZZ_SECONDS``, default 20; at least ten replays a second);
+``make test-long`` runs ``FUZZ_EXAMPLES`` (default 10,000). Each writes what it ran to
+``build/fuzz/replay-{share,long}.json``. The positive control slips ``builtins.open`` into the
+vocabulary: the fuzzer must then record a write within its time box (``build/fuzz/positive-control.json``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import numpy as np
 import pytest
 import torch
 from hostile_handovers import honest, items, keywords, node, steps_of
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import self_check
@@ -48,6 +51,21 @@ NAMESPACES = {
 EVERY_FUNCTION = sorted(f"{prefix}.{name}" for prefix, namespace in NAMESPACES.items() for name in dir(namespace))
 EVERY_METHOD = sorted({*dir(torch.Tensor), *(name for namespace in NAMESPACES.values() for name in dir(namespace))})
 TEXT = ["numpy", "tofile", "shape", "dtype", "__class__", "__globals__", "/tmp/fuzz-escape.pth", "ij,jk->ik", "mean"]
+# what would write, load, run or reach out, were it in the vocabulary: each with the arguments it would take
+DANGEROUS = {
+    "builtins.open": [["fuzz-escape.pth", "w"], ["fuzz-escape.txt", "a"], ["fuzz-escape.pth", "x"]],
+    "builtins.exec": [["import os"], ["x"]],
+    "builtins.eval": [["x"], ["1"]],
+    "builtins.compile": [["x", "fuzz", "eval"]],
+    "builtins.__import__": [["os"], ["socket"]],
+    "numpy.save": [["fuzz-escape.npy", "TENSOR"]],
+    "numpy.load": [["fuzz-escape.npy"]],
+    "numpy.fromfile": [["fuzz-escape.bin"]],
+    "torch.save": [["TENSOR", "fuzz-escape.pt"]],
+    "torch.load": [["fuzz-escape.pt"]],
+    "torch.from_file": [["fuzz-escape.bin", False, 4]],
+    "operator.methodcaller": [["tofile", "fuzz-escape.bin"]],
+}
 WATCHED = ("socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.kill")
 _recording: list | None = None  # the events seen while a replay runs; None between replays
 
@@ -122,6 +140,8 @@ def forward_passes(draw) -> dict:
     """
     hostile = draw(st.booleans())
     plain = honest()
+    if draw(st.integers(0, 3)) == 0:  # a quarter: one dangerous name, with the arguments it would take
+        return targeted(draw, plain)
     layers = [child for _, child in plain["objects"][0]["children"]]
     for shape in ((3, 2), (2,), (4, 4)):  # tensors the steps may take as constants
         plain["objects"].append({"kind": "tensor", "data": torch.randn(shape), "device": "cpu"})
@@ -163,6 +183,22 @@ def forward_passes(draw) -> dict:
     return plain
 
 
+def targeted(draw, plain: dict) -> dict:
+    """``plain``'s model with one step calling a dangerous name with plausible arguments, then its layers."""
+    plain["objects"].append({"kind": "tensor", "data": torch.randn(3, 2), "device": "cpu"})
+    tensor = {"kind": "ref", "id": len(plain["objects"]) - 1}
+    target = draw(st.sampled_from(sorted(DANGEROUS)))
+    arguments = [tensor if a == "TENSOR" else a for a in draw(st.sampled_from(DANGEROUS[target]))]
+    steps_of(plain)[:] = [
+        {"op": "placeholder", "target": "x", "args": items(), "kwargs": keywords()},
+        {"op": "call_function", "target": target, "args": items(*arguments), "kwargs": keywords()},
+        {"op": "call_module", "target": "layer_1", "args": items(node(0)), "kwargs": keywords()},
+        {"op": "call_module", "target": "layer_2", "args": items(node(2)), "kwargs": keywords()},
+        {"op": "output", "target": "output", "args": items(node(3)), "kwargs": keywords()},
+    ]
+    return plain
+
+
 def fuzz(replay, examples: int, seconds: float | None, report: str) -> None:
     """Replay ``examples`` drawn forward passes, or as many as fit in ``seconds``; fail on any event recorded."""
     outcomes: collections.Counter = collections.Counter()
@@ -199,7 +235,7 @@ def fuzz(replay, examples: int, seconds: float | None, report: str) -> None:
         }
         (folder / f"replay-{report}.json").write_text(json.dumps(summary, indent=1) + "\n")
         print(f"\nfuzzed the replay: {json.dumps(summary)}")
-    assert sum(outcomes.values()) >= min(examples, 100)
+    assert sum(outcomes.values()) >= (examples if seconds is None else 10 * seconds)  # a real share, on a slow machine
 
 
 def test_no_drawn_forward_pass_writes_connects_starts_or_loads_anything(replay):
@@ -214,3 +250,33 @@ def test_ten_thousand_drawn_forward_passes_write_connect_start_or_load_nothing(r
 
 def test_an_honest_forward_pass_replays_with_no_event(replay):
     assert replay(honest()) == ("ran", [])
+
+
+class Leaked(Exception):
+    """What the positive control raises at its first recorded event, to stop the fuzzer there."""
+
+
+def test_a_leak_in_the_vocabulary_is_found_within_the_time_box(replay, monkeypatch, tmp_path):
+    """The positive control: with builtins.open slipped into the vocabulary, the fuzzer records a write, and soon."""
+    monkeypatch.setitem(FUNCTIONS, "builtins.open", open)
+    monkeypatch.chdir(tmp_path)  # where a leaked relative path lands
+    budget = float(os.environ.get("FUZZ_SECONDS", 20)) * 3
+    start = time.monotonic()
+    quiet = {"deadline": None, "database": None, "phases": [Phase.generate], "suppress_health_check": list(HealthCheck)}
+
+    @settings(max_examples=100_000, **quiet)
+    @given(forward_passes())
+    def replay_one(plain):
+        _, seen = replay(plain)
+        if seen:
+            raise Leaked(json.dumps({"seconds_to_first_event": round(time.monotonic() - start, 2), "events": seen}))
+        if time.monotonic() - start > budget:
+            raise TimeoutError
+
+    with pytest.raises((Leaked, TimeoutError)) as stopped:
+        replay_one()
+    folder = REPO_ROOT / "build" / "fuzz"
+    folder.mkdir(parents=True, exist_ok=True)
+    assert stopped.type is Leaked, f"with builtins.open in the vocabulary, {budget:.0f} s of fuzzing recorded nothing"
+    (folder / "positive-control.json").write_text(str(stopped.value) + "\n")
+    assert json.loads(str(stopped.value))["events"][0].startswith("open for writing"), stopped.value
