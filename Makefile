@@ -87,7 +87,8 @@ test: setup $(DEV_STAMP) browser-deps $(BOOK_JS) lint
 # sets graded, lesson 03 live in JupyterLab and the exercise notebooks opened there, training under
 # bf16 (section 7.5, TinyVGG), make notebooks' progress bar, every book page in Chromium with
 # axe-core, 10,000 fuzzed replays of the checker (FUZZ_EXAMPLES), 5,000 fuzzed honest models that must replay
-# to what they computed (HONEST_FUZZ_EXAMPLES), the reduced benchmark.
+# to what they computed (HONEST_FUZZ_EXAMPLES), each wall of the checker alone and mutated (tests/wall_mutants.py),
+# the reduced benchmark.
 # CI runs it after make test.
 test-long: setup $(DEV_STAMP) browser-deps $(BOOK_JS)
 	$(PY) -m pytest --durations=10 -m "long and not colab" tests

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -57,6 +59,30 @@ def pytest_runtest_protocol(item, nextitem):
         with unmeasured_subprocesses():
             return (yield)
     return (yield)
+
+
+MADE_BY_THE_CODE = {".git", ".venv", "build", "data", "models", "node_modules", "__pycache__", ".pytest_cache"}
+
+
+def copy_of_the_course(target: Path, root: Path = REPO_ROOT) -> Path:
+    """The course's files copied to ``target``: what git tracks or would (not what it ignores), or, in a copy that is
+    no git checkout, every file but what the code makes."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root, capture_output=True
+    )
+    if listed.returncode == 0:
+        names = [entry.decode() for entry in listed.stdout.split(b"\0") if entry]
+    else:
+        names = [
+            str(path.relative_to(root))
+            for path in root.rglob("*")
+            if path.is_file() and not MADE_BY_THE_CODE & set(path.relative_to(root).parts)
+        ]
+    for name in names:
+        if (root / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, target / name)
+    return target
 
 
 def _is_executed(notebook: nbformat.NotebookNode) -> bool:

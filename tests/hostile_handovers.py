@@ -203,6 +203,10 @@ CASES: dict[str, tuple[Callable[[], dict | bytes], str]] = {
         lambda: with_steps(step("call_method", "numpy", node(0))),
         r"calls the method 'numpy', which is not among a tensor's allowed",
     ),
+    "open_a_file": (
+        lambda: with_steps(step("call_function", "builtins.open", "escape.pth", "w")),
+        r"calls 'builtins.open', which is not among the functions allowed",
+    ),
     "file_function": (
         lambda: with_steps(step("call_function", "torch.save", node(0), "evil.pth")),
         r"calls 'torch.save', which is not among the functions allowed",

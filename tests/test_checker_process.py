@@ -129,9 +129,10 @@ walls.drop_privileges()
 walls.no_new_privileges()
 seen["uids"] = list(os.getresuid())
 seen["no_new_privs"] = open("/proc/self/status").read().split("NoNewPrivs:")[1].split()[0]
-walls.limit_judge(4 * 2**30, 30)
+walls.limit_judge(2**30, 30)
 attempt("fork", lambda: os._exit(0) if os.fork() == 0 else os.wait())
 attempt("big file", lambda: open("/dev/null", "w").write("x"))
+attempt("too much memory", lambda: bytearray(2 * 2**30))
 """,
         tmp_path,
     )
@@ -139,6 +140,7 @@ attempt("big file", lambda: open("/dev/null", "w").write("x"))
         assert seen["uids"] == [65534] * 3
     assert seen["no_new_privs"] == "1"
     assert seen["fork"].startswith("BlockingIOError"), seen  # RLIMIT_NPROC 0: not even one more process
+    assert seen["too much memory"].startswith("MemoryError"), seen  # RLIMIT_AS: 1 GiB here, for root too
 
 
 def _job(code: str, handovers: dict, check_timeout: float = 5.0, at_end: dict | None = None) -> dict:

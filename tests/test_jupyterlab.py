@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import jupytext
 import nbformat
 import pytest
 from browser_harness import SCREENSHOTS, chromium, running_jupyterlab, screenshot
-from conftest import REPO_ROOT, executed_notebook, notebook_results
+from conftest import REPO_ROOT, copy_of_the_course, executed_notebook, notebook_results
 
 from helper_functions import RESULTS_MIME
 from tools import check_notebooks
@@ -48,21 +46,6 @@ ALL_CELLS_RAN = """() => { const cells = [...document.querySelectorAll('.jp-Note
         .filter(cell => !cell.querySelector('.jp-InputPlaceholder'));
     return cells.length > 0
         && cells.every(cell => /\\[\\d+\\]/.test(cell.querySelector('.jp-InputPrompt').textContent)); }"""
-
-
-def copy_of_repository(target: Path) -> Path:
-    """The repository's files (tracked, or new and not ignored) copied to ``target``, without data or builds."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for name in filter(None, (entry.decode() for entry in listed)):
-        if (REPO_ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / name, target / name)
-    return target
 
 
 def image_cells(notebook: nbformat.NotebookNode) -> dict[int, int]:
@@ -97,7 +80,7 @@ def open_with_notebook(page, folder: str, name: str) -> None:
 @pytest.mark.slow
 def test_lesson_runs_edits_and_saves_in_jupyterlab(tmp_path):
     headless = executed_notebook(f"{LESSON}.ipynb")
-    repo = copy_of_repository(tmp_path / "repo")
+    repo = copy_of_the_course(tmp_path / "repo")
     master, paired = repo / f"{LESSON}.py", repo / f"{LESSON}.ipynb"
     original_py = master.read_text()
     (tmp_path / "jupyter").mkdir()
@@ -170,7 +153,7 @@ def test_lesson_03_runs_all_to_its_last_cell_with_a_moving_bar_while_model_2_tra
     """Lesson 03's Run All in JupyterLab: the bar moves while model 2 trains and saves finished, and Run All goes
     on past the deliberate device error to the lesson's last cell."""
     lesson = "notebooks/03_pytorch_computer_vision"
-    repo = copy_of_repository(tmp_path / "repo")
+    repo = copy_of_the_course(tmp_path / "repo")
     (repo / "data").symlink_to(REPO_ROOT / "data")  # FashionMNIST, as `make setup` put it
     paired = repo / f"{lesson}.ipynb"
     (tmp_path / "jupyter").mkdir()
@@ -238,7 +221,7 @@ COLLAPSED = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mo
 @pytest.mark.long  # every exercise notebook opened in the browser: make test-long
 def test_each_exercise_notebook_opens_with_the_cells_the_course_wrote_collapsed(tmp_path):
     """In JupyterLab a students' notebook shows its exercises, and the setup, self-check and checks as one line each."""
-    repo = copy_of_repository(tmp_path / "repo")
+    repo = copy_of_the_course(tmp_path / "repo")
     (tmp_path / "jupyter").mkdir()
     opened = {}
     with running_jupyterlab(repo, tmp_path / "jupyter", LAB_SETTINGS) as url, chromium(tmp_path / "profile") as browser:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import copy_of_the_course
 
 from grading import sandbox
 
@@ -167,13 +168,7 @@ def plain_user(tmp_path_factory):
     subprocess.run(["userdel", "--remove", PLAIN_USER], capture_output=True)
     subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", PLAIN_USER], check=True)
     home = Path(pwd.getpwnam(PLAIN_USER).pw_dir)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT, capture_output=True
-    ).stdout.split(b"\0")
-    for name in filter(None, (entry.decode() for entry in listed)):
-        if (REPO_ROOT / name).is_file():
-            (home / "course" / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / name, home / "course" / name)
+    copy_of_the_course(home / "course")
     # a virtual environment of the user's, whose own site-packages the user may write; the course's packages in it
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(home / "venv")], check=True)
     (packages,) = (home / "venv" / "lib").glob("python3*/site-packages")

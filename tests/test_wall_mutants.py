@@ -1,0 +1,70 @@
+"""Mutation testing of the checker's walls: each wall broken in a copy of the course, and its tests must fail.
+
+For every mutant of ``tests/wall_mutants.py`` this copies the course (its tracked files and those
+not yet tracked nor ignored), replaces the mutant's piece of code there, and runs the tests the
+mutant names in that copy. They must fail: a mutant they let pass has broken a wall no test
+watches, and fails this target. The copy first runs the same tests unmutated, and they must pass,
+so that a failure is the mutant's doing. Each run's result and time go to
+``build/mutants/results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import copy_of_the_course
+from wall_mutants import MUTANTS
+
+pytestmark = [pytest.mark.slow, pytest.mark.long, pytest.mark.unmeasured]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = REPO_ROOT / "build" / "mutants" / "results.json"
+
+
+def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
+    """Run ``tests`` in ``copy``, stopping at the first failure: (exit status, seconds, the summary line)."""
+    start = time.monotonic()
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    ran = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=1800)
+    summary = (ran.stdout.strip().splitlines() or [""])[-1]
+    return ran.returncode, round(time.monotonic() - start, 1), summary
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory) -> Path:
+    return copy_of_the_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="module")
+def record():
+    results: dict[str, dict] = {}
+    yield results
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def test_the_named_tests_pass_on_the_copy_unmutated(copy, record):
+    tests = tuple(sorted({test for mutant in MUTANTS.values() for test in mutant.tests}))
+    status, seconds, summary = run_tests(copy, tests)
+    record["unmutated"] = {"status": status, "seconds": seconds, "summary": summary}
+    assert status == 0, summary
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_each_mutant_of_a_wall_is_caught_by_the_tests_it_names(copy, record, name):
+    mutant = MUTANTS[name]
+    path = copy / mutant.path
+    original = path.read_text(encoding="utf-8")
+    assert original.count(mutant.old) == 1, f"{mutant.path} no longer holds the mutant's code exactly once"
+    path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
+    try:
+        status, seconds, summary = run_tests(copy, mutant.tests)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    record[name] = {"caught": status != 0, "seconds": seconds, "by": list(mutant.tests), "summary": summary}
+    assert status != 0, f"the mutant survived: {summary}"
