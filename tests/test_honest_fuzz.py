@@ -12,15 +12,18 @@ sides run in this process: ``test_honest_models.py`` proves the same path throug
 and a sandboxed checker. No model may be refused, left unjudged or replayed to other numbers.
 
 ``make test`` runs a time-boxed share (``HONEST_FUZZ_SECONDS``, 20 s); ``make test-long`` runs
-``HONEST_FUZZ_EXAMPLES`` (5,000) models. Each run writes its counts to ``build/fuzz/honest-*.json``.
+``HONEST_FUZZ_EXAMPLES`` (5,000) models, in as many processes at once as there are cores (two at
+most). Each run writes its counts to ``build/fuzz/honest-*.json``.
 """
 
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import io
 import json
+import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -204,7 +207,9 @@ def judged(program: Program) -> str:
     return "agreed" if agree and not refusals else "mismatch"
 
 
-def fuzz(examples: int, seconds: float | None, report: str) -> collections.Counter:
+def replayed(examples: int, seconds: float | None) -> tuple[collections.Counter, list[str]]:
+    """Judge ``examples`` drawn models (or as many as fit in ``seconds``): each outcome's count, and the first
+    failures' code. Workers draw apart: each process seeds Hypothesis afresh."""
     outcomes: collections.Counter = collections.Counter()
     failures: list[str] = []
     start = time.monotonic()
@@ -229,16 +234,37 @@ def fuzz(examples: int, seconds: float | None, report: str) -> collections.Count
                 batch(25)
     finally:
         tracing.stop_recording()
-        summary = {
-            "models": sum(outcomes.values()),
-            "seconds": round(time.monotonic() - start, 1),
-            "outcomes": dict(outcomes.most_common()),
-            "failures": failures,
-        }
-        folder = REPO_ROOT / "build" / "fuzz"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"honest-{report}.json").write_text(json.dumps(summary, indent=1) + "\n")
-        print(f"\nfuzzed honest models: {json.dumps({k: v for k, v in summary.items() if k != 'failures'})}")
+    return outcomes, failures
+
+
+def in_a_worker(examples: int) -> tuple[collections.Counter, list[str]]:
+    torch.set_num_threads(1)  # one core each: the workers share the machine
+    return replayed(examples, None)
+
+
+def fuzz(examples: int, seconds: float | None, report: str, workers: int = 1) -> collections.Counter:
+    """Judge drawn models, in ``workers`` processes at once; write the counts to ``build/fuzz/honest-REPORT.json``."""
+    start = time.monotonic()
+    if workers == 1:
+        outcomes, failures = replayed(examples, seconds)
+    else:
+        shares = [examples // workers + (index < examples % workers) for index in range(workers)]
+        context = multiprocessing.get_context("spawn")  # a fork would copy this process's torch threads
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            done = list(pool.map(in_a_worker, shares))
+        outcomes = sum((counted for counted, _ in done), collections.Counter())
+        failures = [failure for _, each in done for failure in each]
+    summary = {
+        "models": sum(outcomes.values()),
+        "seconds": round(time.monotonic() - start, 1),
+        "workers": workers,
+        "outcomes": dict(outcomes.most_common()),
+        "failures": failures,
+    }
+    folder = REPO_ROOT / "build" / "fuzz"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"honest-{report}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"\nfuzzed honest models: {json.dumps({k: v for k, v in summary.items() if k != 'failures'})}")
     assert not failures, "\n\n".join(failures)
     assert outcomes["invalid"] <= 0.02 * sum(outcomes.values()), outcomes  # the generator writes valid code
     return outcomes
@@ -253,4 +279,5 @@ def test_a_time_boxed_share_of_honest_models_replays_as_each_ran():
 @pytest.mark.long
 def test_five_thousand_honest_models_replay_as_each_ran():
     examples = int(os.environ.get("HONEST_FUZZ_EXAMPLES", 5_000))
-    assert fuzz(examples, None, "long")["agreed"] >= 0.98 * examples
+    outcomes = fuzz(examples, None, "long", workers=min(2, os.cpu_count() or 1))
+    assert sum(outcomes.values()) == examples and outcomes["agreed"] >= 0.98 * examples

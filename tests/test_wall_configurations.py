@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from grading import sandbox
 pytestmark = [pytest.mark.slow, pytest.mark.unmeasured]  # its checkers run in processes of their own
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PLAIN_USER = "course-walls"
+PLAIN_USER = f"course-walls-{zlib.crc32(str(REPO_ROOT).encode()) % 10_000}"  # one per copy of the course
 LAYERS = ("audit hook", "nobody", "no new privileges", "process limit")  # the checker's own; the sandbox is a mode
 WRITES = ("the course", "the grader's code", "--out", "site-packages", "the home folder", "the shared /tmp")
 READS = ("a master", "another submission", "the home folder")

@@ -11,8 +11,10 @@ so that a failure is the mutant's doing. Each run's result and time go to
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,36 +37,63 @@ def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
     return ran.returncode, round(time.monotonic() - start, 1), summary
 
 
-@pytest.fixture(scope="module")
-def copy(tmp_path_factory) -> Path:
-    return copy_of_the_course(tmp_path_factory.mktemp("course"))
+WORKERS = min(2, os.cpu_count() or 1)  # mutants at once, each in a copy of its own
 
 
-@pytest.fixture(scope="module")
-def record():
+def run_all(copies: list[Path]) -> dict[str, dict]:
+    """Every mutant applied in one of ``copies`` and its tests run there, as many at once as there are copies."""
+    queue = list(MUTANTS)
+    lock = threading.Lock()
     results: dict[str, dict] = {}
-    yield results
+
+    def worker(copy: Path) -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                name = queue.pop(0)
+            mutant = MUTANTS[name]
+            path = copy / mutant.path
+            original = path.read_text(encoding="utf-8")
+            if original.count(mutant.old) != 1:
+                results[name] = {"caught": False, "summary": f"{mutant.path} no longer holds the mutant's code once"}
+                continue
+            path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
+            try:
+                status, seconds, summary = run_tests(copy, mutant.tests)
+            finally:
+                path.write_text(original, encoding="utf-8")
+            results[name] = {"caught": status != 0, "seconds": seconds, "by": list(mutant.tests), "summary": summary}
+
+    threads = [threading.Thread(target=worker, args=(copy,)) for copy in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.fixture(scope="module")
+def mutated(tmp_path_factory) -> dict[str, dict]:
+    """The unmutated tests' result in a copy of the course, then each mutant's."""
+    copies = [copy_of_the_course(tmp_path_factory.mktemp("course")) for _ in range(WORKERS)]
+    tests = tuple(sorted({test for mutant in MUTANTS.values() for test in mutant.tests}))
+    start = time.monotonic()
+    status, seconds, summary = run_tests(copies[0], tests)
+    results = {"unmutated": {"status": status, "seconds": seconds, "summary": summary}}
+    if status == 0:
+        results |= run_all(copies)
+    results["all"] = {"seconds": round(time.monotonic() - start, 1), "workers": WORKERS}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    return results
 
 
-def test_the_named_tests_pass_on_the_copy_unmutated(copy, record):
-    tests = tuple(sorted({test for mutant in MUTANTS.values() for test in mutant.tests}))
-    status, seconds, summary = run_tests(copy, tests)
-    record["unmutated"] = {"status": status, "seconds": seconds, "summary": summary}
-    assert status == 0, summary
+def test_the_named_tests_pass_on_the_copy_unmutated(mutated):
+    assert mutated["unmutated"]["status"] == 0, mutated["unmutated"]["summary"]
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))
-def test_each_mutant_of_a_wall_is_caught_by_the_tests_it_names(copy, record, name):
-    mutant = MUTANTS[name]
-    path = copy / mutant.path
-    original = path.read_text(encoding="utf-8")
-    assert original.count(mutant.old) == 1, f"{mutant.path} no longer holds the mutant's code exactly once"
-    path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
-    try:
-        status, seconds, summary = run_tests(copy, mutant.tests)
-    finally:
-        path.write_text(original, encoding="utf-8")
-    record[name] = {"caught": status != 0, "seconds": seconds, "by": list(mutant.tests), "summary": summary}
-    assert status != 0, f"the mutant survived: {summary}"
+def test_each_mutant_of_a_wall_is_caught_by_the_tests_it_names(mutated, name):
+    assert name in mutated, "the tests failed unmutated: no mutant was tried"
+    assert mutated[name]["caught"], f"the mutant survived: {mutated[name]['summary']}"
