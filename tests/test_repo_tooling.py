@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from pathlib import Path
 
 import jupytext
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from grading.checks import COURSE_FILES
-from tools import check_notebooks, colab_runtime, colab_setup, make_exercises
+from tools import check_notebooks, colab_runtime, colab_setup, make_exercises, run_master
 from tools.make_exercises import MarkerError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -297,3 +298,32 @@ def test_coverage_floors_fail_a_part_below_its_floor(tmp_path, monkeypatch, caps
     monkeypatch.setattr(coverage_floors, "measured", lambda: low)
     assert coverage_floors.main() == 1
     assert "grading/                 1.0% (floor" in capsys.readouterr().out
+
+
+def test_the_colab_runtime_is_read_and_refreshed_from_googles_two_files(tmp_path, capsys):
+    """tools.colab_runtime: Colab's versions as pip constraints, and a newer copy taken when Colab updates."""
+    folder = tmp_path / "colab"
+    shutil.copytree(REPO_ROOT / "tools" / "colab", folder)
+    assert "torch==2.11.0\n" in colab_runtime.constraints(folder)  # the +cpu wheel, named by its version
+    assert not any(line.startswith(colab_runtime.CUDA_STACK) for line in colab_runtime.constraints(folder).split())
+    newer = tmp_path / "backend-info"
+    newer.mkdir()
+    freeze = (folder / "pip-freeze.txt").read_text().replace("mlxtend==0.23.4", "mlxtend==0.25.0")
+    (newer / "pip-freeze.txt").write_text(freeze + "torchmetrics==1.9.0\n")
+    (newer / "os-info.txt").write_text("Ubuntu 24.04\nPython 3.14.1\n")
+    changed = colab_runtime.refresh(str(newer), "abc123", "2027-01-15", folder)
+    assert changed == ["mlxtend: 0.23.4 -> 0.25.0", "torchmetrics: absent -> 1.9.0"]
+    assert colab_runtime.python_minor(folder) == "3.14" and colab_runtime.source(folder)["commit"] == "abc123"
+    (newer / "pip-freeze.txt").write_text("<!DOCTYPE html><html>sign in</html>")
+    with pytest.raises(ValueError, match="sent no pip freeze"):
+        colab_runtime.refresh(str(newer), "def456", "2027-02-01", folder)
+    assert colab_runtime.main([]) == 0 and "Colab's runtime as tested: Python 3.13" in capsys.readouterr().out
+
+
+def test_one_masters_final_score_is_read_from_what_its_last_check_printed():
+    cell = nbformat.v4.new_code_cell("check()")
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "ex1: PASS (1 point)\nscore: 4/4"})]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("check('ex1')"), cell])
+    printed = run_master.final_check(notebook)
+    assert printed.endswith("score: 4/4") and run_master.full_marks(printed)
+    assert not run_master.full_marks("score: 3/4") and not run_master.full_marks("no score")

@@ -31,6 +31,8 @@ WATCHED_MODULES = (
     "threading",
     "self_check",
     "self_check.handover",
+    "self_check.judging",
+    "self_check.library",
     "self_check.tracing",
     "self_check.rebuilder",
     "self_check.replay",
