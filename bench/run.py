@@ -298,9 +298,10 @@ def markdown_table(results: dict[str, Any]) -> str:
     if lower:
         total += f" **{results['autocast_total_s']:.2f}** | **{results['total_ratio_autocast']:.2f}x** | |"
     rows.append(total)
+    # the precision autocast took is said only where its path ran (not with --paths reference course)
+    took = f"\nautocast=True took {results['autocast_dtype']}, because {results['autocast_reason']}." if lower else ""
     rows.append(
-        f"\nautocast=True took {results['autocast_dtype']}, because {results['autocast_reason']}."
-        f"\nDevice {results['device']}, {results['environment']['threads']} torch threads, "
+        took + f"\nDevice {results['device']}, {results['environment']['threads']} torch threads, "
         f"{results['epochs']} epochs, median of {results['rounds']} rounds; test split evaluated in batches "
         f"of {results['eval_batch_size']} on the course path. CPU time of the process: reference "
         f"{results['reference_total_cpu_s']:.2f} s, course {results['course_total_cpu_s']:.2f} s, "

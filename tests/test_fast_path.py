@@ -267,6 +267,14 @@ def test_bench_runs_at_a_tiny_setting_and_writes_its_results(tmp_path):
     # the table says which precision autocast=True took, and why: the probe's own words
     assert f"autocast=True took {results['autocast_dtype']}, because {results['autocast_reason']}." in done.stdout
     assert results["autocast_reason"] == hf.cpu_precision_reason()
+    # without the autocast path (--paths reference course), the table says nothing of autocast
+    from bench.run import markdown_table
+
+    for model in results["models"].values():
+        for key in ("autocast", "ratio_autocast", "test_acc_difference_autocast_pp"):
+            del model[key]
+    del results["autocast_total_s"], results["total_ratio_autocast"]
+    assert "autocast" not in markdown_table(results)
 
 
 @pytest.mark.slow
