@@ -61,6 +61,10 @@ PROBE_SETUP = (
     f"_s.modules[{PROBE_MODULE!r}] = _m\n_m.start()\ndel _s, _t, _m"
 )
 
+# Run before the notebook's first cell: the hand-over's code is then loaded from the course's own copies, and
+# nothing a cell later does to its folder's files (its own to change) changes how its answers are handed over.
+HARNESS_SETUP = "try:\n    import self_check.handover\nexcept Exception:\n    pass"
+
 
 @dataclass
 class Log:
@@ -272,6 +276,7 @@ class _Run:
         where_it_stands: dict[str, dict] = {}
         check_after = {int(index): names for index, names in self.job["check_after"].items()}
         async with self.client.async_setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            await _responsive(self.client, self.job["cell_timeout"], HARNESS_SETUP)
             await self._start_probe()
             for index, cell in enumerate(list(self.work.cells)):
                 if self.deadline - monotonic() < 1:

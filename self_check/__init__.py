@@ -58,7 +58,7 @@ __all__ = [
     "torch",
     *library.__all__,
 ]
-# the kernel's side (self_check.handover), imported when first asked: the checker never asks
+# the kernel's side (self_check.handover): a kernel imports it at once, others when first asked (the checker never)
 _KERNEL_SIDE = ("hand_over", "hand_over_bytes", "HandOverError", "hand_over_exercise", "reassigned")
 
 
@@ -71,6 +71,9 @@ def __getattr__(name):
 
 
 if "ipykernel" in sys.modules:  # a notebook's kernel: remember the shapes its models are called with, for tracing
+    # The whole kernel side is loaded now, from the files the notebook started with: a later cell may delete
+    # or change its folder's copies of the course, and must not change how its answers are handed over.
+    from self_check import handover as handover
     from self_check import tracing
 
     tracing.record_inputs()

@@ -24,6 +24,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MASTER = REPO_ROOT / "solutions" / "assignment_06_classification.py"
 
 # ---------------------------------------------------------------- the escape that worked before the walls
+# The notebook also deletes its folder's copies of the course (its own to delete): its answers must still be
+# handed over by the course's code, loaded before its first cell, and keep their points.
+DELETE_COURSE_COPIES = """
+import os, shutil
+shutil.rmtree("self_check")
+os.remove("helper_functions.py")
+"""
 ESCAPE_CELL = """
 import self_check.tracing as _tracing, torch.fx as _fx, torch.nn.functional as _F
 _honest_trace = _tracing._fx_trace
@@ -60,6 +67,9 @@ def test_the_forward_pass_that_wrote_the_students_bytes_anywhere_writes_nothing_
         "model_0 = CircleModelV0().to(device)",
         "model_0 = CircleModelV0().to(device)\n" + ESCAPE_CELL.replace("@TARGETS@", repr(targets)),
     )
+    # right after the self-check's import, before any check() has handed anything over
+    setup = next(i for i, c in enumerate(notebook.cells) if "self-check" in c.metadata.get("tags", []))
+    notebook.cells.insert(setup + 1, nbformat.v4.new_code_cell(DELETE_COURSE_COPIES))
     nbformat.write(notebook, tmp_path / "escape.ipynb")
     command = [sys.executable, "-m", "grading", "grade", "assignment_06", str(tmp_path / "escape.ipynb")]
     try:
@@ -74,7 +84,7 @@ def test_the_forward_pass_that_wrote_the_students_bytes_anywhere_writes_nothing_
     assert not written, f"the checker wrote the student's bytes to {written}"
     with open(tmp_path / "out" / "grades.csv", newline="") as sheet:
         (row,) = csv.DictReader(sheet)
-    # exercises 3 and 5 run model_0's forward pass; every other exercise keeps its point
+    # exercises 3 and 5 run model_0's forward pass; every other exercise keeps its point, its files deleted or not
     assert {name for name in (f"ex{n}" for n in range(1, 10)) if row[name] == "0"} == {"ex3", "ex5"}, row
     feedback = (tmp_path / "out" / "feedback" / "escape.ipynb.md").read_text()
     assert "step 2 of CircleModelV0.forward (call_method numpy) calls the method 'numpy'" in feedback
