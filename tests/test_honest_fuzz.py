@@ -187,7 +187,10 @@ def judged(program: Program) -> str:
                 expected = [model(inputs[:5].clone()), model(inputs.clone())]
         except Exception:  # noqa: BLE001  (a program the kernel itself refuses is no honest model)
             return "invalid"
-        data = hand_over_bytes({"model": model}, ["model"])
+        try:
+            data = hand_over_bytes({"model": model}, ["model"])
+        except Exception as error:  # noqa: BLE001  (recorded with its program, not lost with the whole run)
+            return f"hand-over raised {type(error).__name__}: {str(error)[:300]}"
         refusals.clear()
         unjudgeable.clear()
         try:
