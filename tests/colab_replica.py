@@ -48,7 +48,8 @@ def installed_in(prefix):
 
 
 def run(entry, github):
-    name = Path(entry["notebook"]).stem
+    # its folder and kernel named after its path: a solution and its exercise may share a file name
+    name = f"{Path(entry['notebook']).parent.name}-{Path(entry['notebook']).stem}"
     folder = Path("/tmp/content") / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

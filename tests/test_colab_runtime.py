@@ -46,6 +46,7 @@ EXERCISES = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "exercise
 # a number printed beside one of these is a measurement of this machine or a version, not a result
 VOLATILE = re.compile(r"second|\bms\b|\d\s*s\b|\bs\s*\||time|faster|slower|it/s|s/it|torch \d|python \d|version", re.I)
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)*(?:[eE][-+]?\d+)?")
+FIGURE = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>")
 
 
 def course_packages() -> list[str]:
@@ -139,8 +140,8 @@ def first_unanswered(relative: str) -> int:
 def run_in_replica(entries: list[dict], folder: Path) -> dict[str, dict]:
     """Run ``entries`` (notebook, cells, data) in the replica as Colab would; each one's summary and executed copy."""
     folder.mkdir(parents=True, exist_ok=True)
-    for entry in entries:
-        entry["out"] = f"/out/{Path(entry['notebook']).stem}.ipynb"
+    for entry in entries:  # named after its path: a solution and its exercise may share a file name
+        entry["out"] = f"/out/{Path(entry['notebook']).parent.name}-{Path(entry['notebook']).stem}.ipynb"
     with serving_the_repository() as github:
         job = {"notebooks": entries, "github": f"{github}/ok", "summary": "/out/summary.json"}
         (folder / "job.json").write_text(json.dumps(job))
@@ -154,8 +155,9 @@ def run_in_replica(entries: list[dict], folder: Path) -> dict[str, dict]:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = json.loads((folder / "summary.json").read_text())
     return {
-        notebook: result | {"executed": nbformat.read(folder / f"{Path(notebook).stem}.ipynb", as_version=4)}
-        for notebook, result in summary.items()
+        entry["notebook"]: summary[entry["notebook"]]
+        | {"executed": nbformat.read(folder / Path(entry["out"]).name, as_version=4)}
+        for entry in entries
     }
 
 
@@ -192,9 +194,34 @@ def printed(cell: nbformat.NotebookNode) -> list[str]:
     return lines
 
 
+def timed_columns(header: str) -> list[tuple[int, int]]:
+    """The character spans of a table's columns whose heading measures time (pandas right-aligns their values)."""
+    if NUMBER.search(header):
+        return []  # a heading holds no numbers: this is a line that says how long something took
+    spans, left = [], 0
+    for heading in re.finditer(r"\S+", header):
+        if VOLATILE.search(heading.group()):
+            spans.append((left, heading.end()))
+        left = heading.end()
+    return spans
+
+
 def numbers(lines: list[str]) -> list[str]:
-    """The numbers of ``lines``, as printed, leaving out the lines that measure time or name a version."""
-    found = [token for line in lines if not VOLATILE.search(line) for token in NUMBER.findall(line)]
+    """The numbers of ``lines``, as printed, leaving out the lines that measure time or name a version, a table's
+    columns headed so, and a figure's placeholder text (the student sees the image, where the front end puts it)."""
+    found: list[str] = []
+    timed: list[tuple[int, int]] = []
+    for line in lines:
+        if not line.strip() or FIGURE.fullmatch(line.strip()):
+            timed = []
+        elif VOLATILE.search(line):
+            timed = timed_columns(line)
+        else:
+            found += [
+                each.group()
+                for each in NUMBER.finditer(line)
+                if not any(left < each.end() <= right for left, right in timed)
+            ]
     return [token for token in found if token.count(".") <= 1]  # 2.14.1 is a version
 
 

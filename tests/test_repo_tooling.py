@@ -327,3 +327,28 @@ def test_one_masters_final_score_is_read_from_what_its_last_check_printed():
     printed = run_master.final_check(notebook)
     assert printed.endswith("score: 4/4") and run_master.full_marks(printed)
     assert not run_master.full_marks("score: 3/4") and not run_master.full_marks("no score")
+
+
+def test_the_colab_comparison_leaves_out_timings_and_figure_placeholders_and_nothing_else():
+    """make test-colab's comparison of printed numbers: a table's time column and where a figure's text shows
+    may differ from the course's run; a result that differs is still found, naming its cell."""
+    from test_colab_runtime import differences
+
+    def run_of(*outputs: str) -> nbformat.NotebookNode:
+        cell = nbformat.v4.new_code_cell("results")
+        cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": text}) for text in outputs]
+        return nbformat.v4.new_notebook(cells=[cell])
+
+    table = (
+        "                model_name      loss    acc  training_time\n"
+        "0      FashionMNISTModelV0  0.485497  82.82      {seconds}\n"
+        "1      FashionMNISTModelV1  0.676682  {acc}       3.554011"
+    )
+    figure = "<Figure size 1000x1000 with 9 Axes>"
+    course = run_of(table.format(seconds="36.209199", acc="75.03"), figure)
+    assert differences("lesson", run_of(figure, table.format(seconds="28.396350", acc="75.03")), course) == []
+    found = differences("lesson", run_of(table.format(seconds="28.396350", acc="75.13"), figure), course)
+    assert found == [
+        "lesson cell 0 (`results`): printed ['0', '0.485497', '82.82', '1', '0.676682', '75.13'], "
+        "the course printed ['0', '0.485497', '82.82', '1', '0.676682', '75.03']"
+    ]
