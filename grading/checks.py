@@ -248,7 +248,10 @@ def read_checks(master: Path, assignment: str = "") -> Checks:
     for name, listed in parts.items():
         names = [part.name for part in listed]
         if len(set(names)) != len(names) or (len(listed) > 1 and "" in names):
-            raise ValueError(f"{master}: the parts of {name} need distinct names, found {names}")
+            raise ValueError(
+                f"{master}: the parts of {name} need distinct names, found {names}: an exercise of several parts, "
+                'hidden ones included, names each one with @exercise(..., part="...")'
+            )
     # the cells of the students' notebook, by position: its cells' ids are "cell-<position>"
     cells = [cell for cell in every_cell if in_students_notebook(cell)]
     exercises, heading, heading_at = [], "", 0

@@ -243,3 +243,13 @@ def test_one_master_is_written_run_and_scored_by_one_command():
     assert run.stdout.rstrip().splitlines()[-1] == "score: 9/9", run.stdout[-1000:]
     after = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
     assert after == before  # it wrote what was committed: nothing changed
+
+
+def test_an_exercise_whose_parts_are_not_all_named_is_refused_saying_what_to_write(tmp_path):
+    """The guide's exercise 2 with its visible part left unnamed: a hidden part makes it an exercise of two."""
+    source = MASTER.read_text()
+    unnamed = source.replace('    part="the output and its layers",\n', "", 1)
+    assert unnamed != source
+    (tmp_path / MASTER.name).write_text(unnamed)
+    with pytest.raises(ValueError, match=r"found \['', 'a ReLU between the layers'\]: .* part=\"...\"\)"):
+        load_checks(assignment_name(MASTER), tmp_path)
