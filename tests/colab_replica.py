@@ -48,8 +48,7 @@ def installed_in(prefix):
 
 
 def run(entry, github):
-    # its folder and kernel named after its path: a solution and its exercise may share a file name
-    name = f"{Path(entry['notebook']).parent.name}-{Path(entry['notebook']).stem}"
+    name = Path(entry["out"]).stem  # unique per notebook, as the test named it: its folder's and its kernel's name
     folder = Path("/tmp/content") / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
