@@ -2,8 +2,9 @@
 
 ``make test`` copies every notebook into ``build/nbtest`` and runs
 ``pytest --nbmake --overwrite build/nbtest tests``: nbmake executes the copies
-first and keeps their outputs, then the tests here read those outputs. When a
-test runs without that (``pytest tests/...``), the notebook is executed here.
+first and keeps their outputs, then the tests here read those outputs, as do
+``make test-long`` and ``make test-colab`` after it while those copies are fresh
+(``fresh_copy``). When a test runs without them, the notebook is executed here.
 
 Wall time is reported, never asserted: at the end of the session every notebook executed in it,
 and every time a test handed to ``time_report``, is printed beside its budget and written to
@@ -90,17 +91,38 @@ def _is_executed(notebook: nbformat.NotebookNode) -> bool:
     return bool(code) and all(cell.get("execution_count") for cell in code)
 
 
+def _sources_of(relative_path: str) -> list[Path]:
+    """What a run of ``relative_path`` depends on: the notebook and the course code it imports."""
+    return [REPO_ROOT / relative_path, REPO_ROOT / "helper_functions.py", *(REPO_ROOT / "self_check").rglob("*.py")]
+
+
+def fresh_copy(relative_path: str) -> nbformat.NotebookNode | None:
+    """The executed copy of ``relative_path`` in ``build/nbtest`` when it is newer than all it depends on, else None.
+
+    ``make test`` executes every notebook there, and CI runs ``make test-long`` and
+    ``make test-colab`` after it: they read those runs instead of repeating them (lesson 03
+    alone trains for two minutes). A copy older than the notebook, ``helper_functions.py`` or
+    ``self_check`` is stale, and so is one that stopped before its last cell.
+    """
+    copy = NBTEST_DIR / relative_path
+    if not copy.exists():
+        return None
+    newest_source = max(path.stat().st_mtime for path in _sources_of(relative_path) if path.exists())
+    if copy.stat().st_mtime <= newest_source:
+        return None
+    notebook = nbformat.read(copy, as_version=4)
+    return notebook if _is_executed(notebook) else None
+
+
 def executed_notebook(relative_path: str) -> nbformat.NotebookNode:
     """Return the executed copy of ``relative_path`` (e.g. ``notebooks/02_...ipynb``).
 
-    Uses the copy nbmake executed in this test session; otherwise executes the
-    committed notebook now, in a fresh kernel, into ``build/nbtest``.
+    Uses the copy nbmake executed (``fresh_copy``); otherwise executes the committed
+    notebook now, in a fresh kernel, into ``build/nbtest``.
     """
-    copy = NBTEST_DIR / relative_path
-    if copy.exists() and copy.stat().st_mtime >= SESSION_START:
-        notebook = nbformat.read(copy, as_version=4)
-        if _is_executed(notebook):
-            return notebook
+    notebook = fresh_copy(relative_path)
+    if notebook is not None:
+        return notebook
     from tools.run_notebooks import execute
 
     target, _ = execute(REPO_ROOT / relative_path, NBTEST_DIR)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import NBTEST_DIR, REPO_ROOT
+from conftest import NBTEST_DIR, REPO_ROOT, fresh_copy
 from debian_root import bare_root, du_mb, in_root
 from fake_github import serving_the_repository
 
@@ -117,14 +117,12 @@ def runtime() -> dict:
 
 
 def course_run(relative: str) -> tuple[nbformat.NotebookNode, float | None]:
-    """The course's own run of ``relative``: ``make test``'s executed copy when it is newer, else executed now."""
-    copy = NBTEST_DIR / relative
-    if copy.exists() and copy.stat().st_mtime > (REPO_ROOT / relative).stat().st_mtime:
-        notebook = nbformat.read(copy, as_version=4)
-        if all(cell.get("execution_count") for cell in notebook.cells if cell.cell_type == "code"):
-            times = NBTEST_DIR / "times.json"
-            measured = json.loads(times.read_text()).get("measurements", []) if times.exists() else []
-            return notebook, next((m["seconds"] for m in measured if m.get("name") == relative), None)
+    """The course's own run of ``relative``: ``make test``'s executed copy when it is fresh, else executed now."""
+    notebook = fresh_copy(relative)
+    if notebook is not None:
+        times = NBTEST_DIR / "times.json"
+        measured = json.loads(times.read_text()).get("measurements", []) if times.exists() else []
+        return notebook, next((m["seconds"] for m in measured if m.get("name") == relative), None)
     start = time.monotonic()
     target, _ = execute(REPO_ROOT / relative, NBTEST_DIR)
     return nbformat.read(target, as_version=4), round(time.monotonic() - start, 1)

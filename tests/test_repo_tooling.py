@@ -352,3 +352,40 @@ def test_the_colab_comparison_leaves_out_timings_and_figure_placeholders_and_not
         "lesson cell 0 (`results`): printed ['0', '0.485497', '82.82', '1', '0.676682', '75.13'], "
         "the course printed ['0', '0.485497', '82.82', '1', '0.676682', '75.03']"
     ]
+
+
+def test_a_later_target_reads_make_tests_run_only_while_it_is_newer_than_what_the_notebook_depends_on(
+    tmp_path, monkeypatch
+):
+    import os
+
+    import conftest
+
+    relative = "notebooks/lesson.ipynb"
+    repo, runs = tmp_path / "repo", tmp_path / "repo" / "build" / "nbtest"
+    for path in (repo / relative, repo / "helper_functions.py", repo / "self_check" / "handover.py"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), repo / relative)
+    executed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", execution_count=1)])
+    (runs / relative).parent.mkdir(parents=True)
+    nbformat.write(executed, runs / relative)
+    monkeypatch.setattr(conftest, "REPO_ROOT", repo)
+    monkeypatch.setattr(conftest, "NBTEST_DIR", runs)
+
+    def age(path: Path, seconds_ago: float) -> None:
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime - seconds_ago))
+
+    for source in (repo / relative, repo / "helper_functions.py", repo / "self_check" / "handover.py"):
+        age(source, 100)
+    assert conftest.fresh_copy(relative) is not None  # run after every source changed: read it
+    for source in (repo / relative, repo / "helper_functions.py", repo / "self_check" / "handover.py"):
+        source.touch()
+        (runs / relative).touch()
+        age(runs / relative, 50)  # the run is older than this source: stale
+        assert conftest.fresh_copy(relative) is None, source
+        age(source, 100)
+        assert conftest.fresh_copy(relative) is not None, source
+    (runs / relative).touch()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), runs / relative)
+    assert conftest.fresh_copy(relative) is None  # a copy that never ran is no run
