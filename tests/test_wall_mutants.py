@@ -3,8 +3,8 @@
 For every mutant of ``tests/wall_mutants.py`` this copies the course (its tracked files and those
 not yet tracked nor ignored), replaces the mutant's piece of code there, and runs the tests the
 mutant names in that copy. They must fail: a mutant they let pass has broken a wall no test
-watches, and fails this target. The copy first runs the same tests unmutated, and they must pass,
-so that a failure is the mutant's doing. Each run's result and time go to
+watches, and fails this target. The copies first run the same tests unmutated (a share in each, at
+once), and they must pass, so that a failure is the mutant's doing. Each run's result and time go to
 ``build/mutants/results.json``.
 """
 
@@ -73,13 +73,30 @@ def run_all(copies: list[Path]) -> dict[str, dict]:
     return results
 
 
+def run_unmutated(copies: list[Path], tests: tuple[str, ...]) -> tuple[int, float, str]:
+    """``tests`` on the unmutated ``copies``, a share in each at once: (the worst exit status, seconds, summaries)."""
+    shares = [tests[index :: len(copies)] for index in range(len(copies))]
+    ran: list[tuple[int, float, str]] = []
+    threads = [
+        threading.Thread(target=lambda copy=copy, share=share: ran.append(run_tests(copy, share)))
+        for copy, share in zip(copies, shares, strict=True)
+        if share
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ran) == len(threads), "a share of the unmutated tests did not finish"
+    return max(status for status, _, _ in ran), max(seconds for _, seconds, _ in ran), "; ".join(s for *_, s in ran)
+
+
 @pytest.fixture(scope="module")
 def mutated(tmp_path_factory) -> dict[str, dict]:
     """The unmutated tests' result in a copy of the course, then each mutant's."""
     copies = [copy_of_the_course(tmp_path_factory.mktemp("course")) for _ in range(WORKERS)]
     tests = tuple(sorted({test for mutant in MUTANTS.values() for test in mutant.tests}))
     start = time.monotonic()
-    status, seconds, summary = run_tests(copies[0], tests)
+    status, seconds, summary = run_unmutated(copies, tests)
     results = {"unmutated": {"status": status, "seconds": seconds, "summary": summary}}
     if status == 0:
         results |= run_all(copies)
