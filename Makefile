@@ -78,7 +78,7 @@ test: setup $(DEV_STAMP) browser-deps $(BOOK_JS) lint
 	cp -r notebooks exercises solutions build/nbtest/
 	find build/nbtest -type f ! -name '*.ipynb' -delete
 	@# pytest exits 5 when it collected nothing: that is a broken suite, so say so and fail
-	$(PY) -m pytest --nbmake --overwrite --durations=15 --cov --cov-report= -m "not image and not long and not colab" build/nbtest tests || { status=$$?; \
+	$(PY) -m pytest --nbmake --overwrite --durations=30 --cov --cov-report= -m "not image and not long and not colab" build/nbtest tests || { status=$$?; \
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests; failing on purpose" >&2; exit $$status; }
 	$(PY) -m tools.coverage_floors
 
@@ -91,7 +91,7 @@ test: setup $(DEV_STAMP) browser-deps $(BOOK_JS) lint
 # the reduced benchmark.
 # CI runs it after make test.
 test-long: setup $(DEV_STAMP) browser-deps $(BOOK_JS)
-	$(PY) -m pytest --durations=10 -m "long and not colab" tests
+	$(PY) -m pytest --durations=30 -m "long and not colab" tests
 
 # The Gradescope bundle in a bare Debian root (debootstrap, cached in build/gradescope), as root:
 # setup.sh, then run_autograder for three submissions. Minutes: torch is installed into the root.
