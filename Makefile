@@ -12,7 +12,7 @@ STAMP     := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 BOOK_JS   := tools/book/node_modules/.installed
 
-.PHONY: setup system-deps browser-deps image-deps data notebooks lab book test test-long test-gradescope test-colab bench master exercises sync lint clean
+.PHONY: setup system-deps browser-deps image-deps roots data notebooks lab book test test-long test-gradescope test-colab bench master exercises sync lint clean
 
 # What the course needs to run (the lessons, JupyterLab, the book, the grader): requirements.txt.
 $(STAMP): requirements.txt
@@ -97,6 +97,11 @@ test-long: setup $(DEV_STAMP) browser-deps $(BOOK_JS)
 # setup.sh, then run_autograder for three submissions. Minutes: torch is installed into the root.
 test-gradescope: setup $(DEV_STAMP) system-deps image-deps
 	$(PY) -m pytest -m image tests/test_gradescope_image.py
+
+# The Debian roots that make test-gradescope and make test-colab run in, built once into build/ with the
+# system's Python (no venv needed): CI builds them while make test installs. The targets build what is missing.
+roots: image-deps system-deps
+	python3 tests/image_roots.py
 
 # Every notebook in a replica of Colab's runtime (tools/colab: its Python, its packages' versions), run as
 # Colab runs it: no cell tag honoured, its own setup cell installing what it installs; the numbers each

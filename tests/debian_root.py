@@ -1,9 +1,10 @@
 """A bare Debian root file system for the tests that run the course elsewhere: Gradescope's image, Colab's runtime.
 
 ``bare_root`` builds one with ``debootstrap --variant=minbase`` from the mirror apt's own sources
-name, once, into a folder the tests cache under ``build/``; ``in_root`` runs a command in it as
-root, in bubblewrap, with the host's network (the package registries only) and CA bundle, and
-pip's settings for them.
+name, once, into a folder the tests cache under ``build/`` (``image_roots.py`` builds them ahead
+of the tests), and records beside it how long that took; ``in_root`` runs a command in it as root,
+in bubblewrap, with the host's network (the package registries only) and CA bundle, and pip's
+settings for them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-
-import pytest
 
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -63,18 +62,32 @@ def in_root(
     return subprocess.run(command_line, capture_output=True, text=True, timeout=timeout)
 
 
+def built_seconds(folder: Path) -> float | None:
+    """The seconds that building ``folder`` took, as its build recorded them beside it; None when unrecorded."""
+    record = folder.with_name(folder.name + ".seconds")
+    return float(record.read_text()) if record.is_file() else None
+
+
+def record_seconds(folder: Path, seconds: float) -> float:
+    folder.with_name(folder.name + ".seconds").write_text(f"{seconds:.1f}\n")
+    return round(seconds, 1)
+
+
 def bare_root(folder: Path, release: str) -> float | None:
-    """A minimal Debian ``release`` in ``folder``, built once; the seconds it took, or None when cached."""
+    """A minimal Debian ``release`` in ``folder``, built once; the seconds its build took (now or before)."""
     if os.geteuid() != 0 or not shutil.which("bwrap") or not shutil.which("debootstrap"):
-        pytest.fail("a Debian root is built as root, with bubblewrap and debootstrap (apt-get install debootstrap)")
+        raise RuntimeError(
+            "a Debian root is built as root, with bubblewrap and debootstrap (apt-get install debootstrap)"
+        )
     if (folder / "etc" / "debian_version").is_file():
-        return None
+        return built_seconds(folder)
     start = time.monotonic()
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
     built = subprocess.run(
         ["debootstrap", "--variant=minbase", release, str(partial), debian_mirror()], capture_output=True, text=True
     )
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     partial.rename(folder)
-    return round(time.monotonic() - start, 1)
+    return record_seconds(folder, time.monotonic() - start)

@@ -15,10 +15,8 @@ and times go to ``build/colab/measurement.json``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -26,19 +24,15 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import NBTEST_DIR, REPO_ROOT, fresh_copy
-from debian_root import bare_root, du_mb, in_root
+from debian_root import du_mb, in_root
 from fake_github import serving_the_repository
+from image_roots import COLAB, COLAB_RUNTIME, colab_replica, course_packages
 
 from tools import colab_runtime
 from tools.run_notebooks import execute
 
 pytestmark = [pytest.mark.slow, pytest.mark.colab, pytest.mark.unmeasured]
 
-COLAB = REPO_ROOT / "build" / "colab"
-BASE, RUNTIME = COLAB / "base", COLAB / "runtime"
-RELEASE = "trixie"  # Debian 13: Python 3.13, Colab's minor version
-APT = ("python3", "python3-pip", "python3-venv")
-LAB_ONLY = ("jupyterlab", "nbconvert")  # the course's, for JupyterLab and the book; no notebook needs them in Colab
 LESSONS = sorted(
     str(p.relative_to(REPO_ROOT)) for folder in ("notebooks", "solutions") for p in (REPO_ROOT / folder).glob("*.ipynb")
 )
@@ -49,70 +43,29 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)*(?:[eE][-+]?\d+)?")
 FIGURE = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>")
 
 
-def course_packages() -> list[str]:
-    """What the course installs that Colab has, by name: Colab's version of each goes in through the constraints."""
-    names = [
-        line.split("==")[0]
-        for line in (REPO_ROOT / "requirements.txt").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    ]
-    versions = colab_runtime.frozen()
-    return [name for name in names if name.lower() in versions and name not in LAB_ONLY]
-
-
 def in_runtime(*command: str, timeout: float, binds: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """Run ``command`` in the replica, read-only: what a run writes goes to its private /tmp."""
     binds = ("--ro-bind", str(REPO_ROOT), "/course", *binds)
     environment = {"HOME": "/tmp/home", "PIP_FIND_LINKS": ""}
-    return in_root(*command, timeout=timeout, root=RUNTIME, read_only=True, extra_binds=binds, environment=environment)
+    return in_root(
+        *command, timeout=timeout, root=COLAB_RUNTIME, read_only=True, extra_binds=binds, environment=environment
+    )
 
 
 @pytest.fixture(scope="module")
 def runtime() -> dict:
-    """The replica of Colab's runtime, built once for its constraints and packages; what it took."""
-    measured: dict = {"colab": colab_runtime.summary(), "debootstrap_seconds": bare_root(BASE, RELEASE)}
-    packages = course_packages()
-    recipe = colab_runtime.constraints() + " ".join([*packages, *APT, RELEASE])
-    stamp = RUNTIME / f".colab-runtime-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
-    if not stamp.exists():
-        start = time.monotonic()
-        partial = RUNTIME.with_name("runtime.partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        shutil.rmtree(RUNTIME, ignore_errors=True)
-        subprocess.run(["cp", "-a", str(BASE), str(partial)], check=True)
-        for mount_point in ("course", "out"):  # a read-only root cannot make them when it is run
-            (partial / mount_point).mkdir()
-        (partial / "host-ca.crt").touch()
-        (partial / "etc" / "resolv.conf").touch()
-        (partial / "colab-constraints.txt").write_text(colab_runtime.constraints())
-        apt = "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends " + " ".join(APT)
-        done = in_root("bash", "-c", apt, timeout=900, root=partial)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        install = ["python3", "-m", "pip", "install", "--quiet", "--break-system-packages", "--root-user-action=ignore"]
-        install += ["--ignore-installed"]  # over Debian's own packaging and the like, which pip cannot uninstall
-        install += ["-c", "/colab-constraints.txt", *packages]
-        done = in_root(
-            *install,
-            timeout=2400,
-            root=partial,
-            environment={"PIP_FIND_LINKS": ""},  # the registry's wheels, for Python 3.13
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        partial.rename(RUNTIME)
-        stamp.touch()
-        measured["build_seconds"] = round(time.monotonic() - start, 1)
+    """The replica of Colab's runtime (``image_roots.colab_replica``, built once), checked; what it took."""
+    measured: dict = {"colab": colab_runtime.summary(), **colab_replica()}
     version = in_runtime("python3", "--version", timeout=60).stdout.split()[-1]
     assert version.startswith(colab_runtime.python_minor() + "."), f"the replica's Python is {version}"
     frozen = in_runtime("python3", "-m", "pip", "freeze", timeout=120).stdout
     replica = {
         line.split("==")[0].lower().replace("_", "-"): line.split("==")[1] for line in frozen.split() if "==" in line
     }
-    colab = colab_runtime.frozen()
-    differ = {
-        name: (replica.get(name), colab[name]) for name in map(str.lower, packages) if replica.get(name) != colab[name]
-    }
+    colab, packages = colab_runtime.frozen(), map(str.lower, course_packages())
+    differ = {name: (replica.get(name), colab[name]) for name in packages if replica.get(name) != colab[name]}
     assert not differ, f"the replica's versions differ from Colab's: {differ}"
-    measured |= {"python": version, "root_mb": round(du_mb(RUNTIME))}
+    measured |= {"python": version, "root_mb": round(du_mb(COLAB_RUNTIME))}
     return measured
 
 

@@ -27,14 +27,15 @@ from pathlib import Path
 import nbformat
 import pytest
 from debian_root import bare_root, debian_mirror, du_mb, in_root
+from image_roots import GRADESCOPE, GRADESCOPE_BASE, TOO_OLD_BASE
 
 from grading.gradescope import export, grader_requirements
 
 pytestmark = [pytest.mark.slow, pytest.mark.image]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-IMAGE = REPO_ROOT / "build" / "gradescope"
-BASE, ROOT, WHEELS = IMAGE / "base", IMAGE / "root", IMAGE / "wheels"
+IMAGE, BASE = GRADESCOPE, GRADESCOPE_BASE
+ROOT, WHEELS = IMAGE / "root", IMAGE / "wheels"
 SOLUTION = REPO_ROOT / "solutions" / "assignment_06_classification.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / "assignment_06_classification.ipynb"
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}  # Gradescope's documented values
@@ -163,7 +164,7 @@ def test_the_bundle_grades_three_submissions_in_a_bare_image_as_the_repository_d
 
 def test_setup_stops_with_a_clear_message_where_the_python_is_too_old_and_no_newer_one_is_packaged():
     """Debian bullseye's Python is 3.9, and its archive has no 3.11: setup.sh must say so, not fail in pip."""
-    old_base, old_root = IMAGE / "bullseye-base", IMAGE / "bullseye-root"
+    old_base, old_root = TOO_OLD_BASE, IMAGE / "bullseye-root"
     bare_root(old_base, "bullseye")
     unpack_bundle(old_base, old_root)
     try:
