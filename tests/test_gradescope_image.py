@@ -143,7 +143,8 @@ def test_the_bundle_grades_three_submissions_in_a_bare_image_as_the_repository_d
 
     out = tmp_path / "in-repository"
     graded = subprocess.run(
-        [sys.executable, "-m", "grading", "grade", "assignment_06", *map(str, notebooks.values()), "--out", str(out)],
+        [sys.executable, "-m", "grading", "grade", "assignment_06", *map(str, notebooks.values()), "--out", str(out)]
+        + ["--jobs", "2"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
