@@ -13,11 +13,16 @@ and every time a test handed to ``time_report``, is printed beside its budget an
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
+import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jupytext
@@ -138,6 +143,29 @@ def notebook_results(notebook: nbformat.NotebookNode) -> dict[str, float]:
             if RESULTS_MIME in data:
                 results.update(data[RESULTS_MIME])
     return results
+
+
+def in_worker_processes(
+    work: Callable[[int], tuple[collections.Counter, list[str]]], examples: int, workers: int
+) -> tuple[collections.Counter, list[str]]:
+    """``work(share)`` in ``workers`` processes at once, ``examples`` shared out: the counts summed, the notes joined.
+
+    ``work`` must be a module's top-level function. The processes are spawned: a fork would copy
+    this process's torch threads, and any audit hook a test installed here.
+    """
+    shares = [examples // workers + (index < examples % workers) for index in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        done = list(pool.map(work, shares))
+    return sum((counted for counted, _ in done), collections.Counter()), [note for _, notes in done for note in notes]
+
+
+def write_fuzz_report(name: str, summary: dict) -> Path:
+    """``summary`` as ``build/fuzz/NAME.json``, where the fuzzing tests keep what they ran."""
+    report = REPO_ROOT / "build" / "fuzz" / f"{name}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(summary, indent=1) + "\n")
+    return report
 
 
 def code_cells(path: Path) -> list[str]:

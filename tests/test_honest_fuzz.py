@@ -19,18 +19,16 @@ most). Each run writes its counts to ``build/fuzz/honest-*.json``.
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import contextlib
 import io
 import json
-import multiprocessing
 import os
 import time
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import in_worker_processes, write_fuzz_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -40,7 +38,6 @@ from self_check.handover import hand_over_bytes
 from self_check.rebuilder import load_handover, rebuild
 from self_check.replay import MalformedHandover, Unjudgeable, refusals, unjudgeable
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 MAX_WIDTH = 12
 
 ACTIVATIONS = [
@@ -251,12 +248,7 @@ def fuzz(examples: int, seconds: float | None, report: str, workers: int = 1) ->
     if workers == 1:
         outcomes, failures = replayed(examples, seconds)
     else:
-        shares = [examples // workers + (index < examples % workers) for index in range(workers)]
-        context = multiprocessing.get_context("spawn")  # a fork would copy this process's torch threads
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            done = list(pool.map(in_a_worker, shares))
-        outcomes = sum((counted for counted, _ in done), collections.Counter())
-        failures = [failure for _, each in done for failure in each]
+        outcomes, failures = in_worker_processes(in_a_worker, examples, workers)
     summary = {
         "models": sum(outcomes.values()),
         "seconds": round(time.monotonic() - start, 1),
@@ -264,9 +256,7 @@ def fuzz(examples: int, seconds: float | None, report: str, workers: int = 1) ->
         "outcomes": dict(outcomes.most_common()),
         "failures": failures,
     }
-    folder = REPO_ROOT / "build" / "fuzz"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"honest-{report}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_fuzz_report(f"honest-{report}", summary)
     print(f"\nfuzzed honest models: {json.dumps({k: v for k, v in summary.items() if k != 'failures'})}")
     assert not failures, "\n\n".join(failures)
     assert outcomes["invalid"] <= 0.02 * sum(outcomes.values()), outcomes  # the generator writes valid code

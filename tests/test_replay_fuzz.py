@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import builtins
 import collections
-import concurrent.futures
 import json
 import math
-import multiprocessing
 import operator
 import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import in_worker_processes, write_fuzz_report
 from hostile_handovers import honest, items, keywords, node, steps_of
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -41,7 +39,6 @@ import self_check
 from self_check.rebuilder import rebuild
 from self_check.vocabulary import FUNCTIONS, TENSOR_METHODS
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 NAMESPACES = {
     "torch": torch,
     "torch.nn.functional": torch.nn.functional,
@@ -258,12 +255,7 @@ def fuzz(replay, examples: int, seconds: float | None, report: str, workers: int
     if workers == 1:
         outcomes, leaks = replayed(replay, examples, seconds)
     else:
-        shares = [examples // workers + (index < examples % workers) for index in range(workers)]
-        context = multiprocessing.get_context("spawn")  # a fork would copy this process's torch threads and hook
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            done = list(pool.map(in_a_worker, shares))
-        outcomes = sum((counted for counted, _ in done), collections.Counter())
-        leaks = [leak for _, each in done for leak in each]
+        outcomes, leaks = in_worker_processes(in_a_worker, examples, workers)
     events = outcomes.pop("recorded an event", 0)
     summary = {
         "replayed": sum(outcomes.values()),
@@ -273,9 +265,7 @@ def fuzz(replay, examples: int, seconds: float | None, report: str, workers: int
         "outcomes": dict(outcomes.most_common()),
         "first_events": leaks,
     }
-    folder = REPO_ROOT / "build" / "fuzz"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"replay-{report}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_fuzz_report(f"replay-{report}", summary)
     print(f"\nfuzzed the replay: {json.dumps({k: v for k, v in summary.items() if k != 'first_events'})}")
     assert not events, "\n\n".join(leaks)
     assert sum(outcomes.values()) >= (examples if seconds is None else 10 * seconds)  # a real share, on a slow machine
@@ -318,8 +308,6 @@ def test_a_leak_in_the_vocabulary_is_found_within_the_time_box(replay, monkeypat
 
     with pytest.raises((Leaked, TimeoutError)) as stopped:
         replay_one()
-    folder = REPO_ROOT / "build" / "fuzz"
-    folder.mkdir(parents=True, exist_ok=True)
     assert stopped.type is Leaked, f"with builtins.open in the vocabulary, {budget:.0f} s of fuzzing recorded nothing"
-    (folder / "positive-control.json").write_text(str(stopped.value) + "\n")
+    write_fuzz_report("positive-control", json.loads(str(stopped.value)))
     assert json.loads(str(stopped.value))["events"][0].startswith("open for writing"), stopped.value
