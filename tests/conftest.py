@@ -235,7 +235,7 @@ def pytest_terminal_summary(terminalreporter):
     measurements += [timing.measure(name, seconds, factor) for name, seconds in sorted(TIMED.items())]
     terminalreporter.section("wall times beside their budgets (a report, not a test)")
     # make test-long (pytest -m long) reports beside make test's file, without replacing it
-    long_run = terminalreporter.config.option.markexpr == "long"
+    long_run = terminalreporter.config.option.markexpr.startswith("long")  # "long and not colab"
     report = NBTEST_DIR / (timing.REPORT_NAME.replace(".json", "-long.json") if long_run else timing.REPORT_NAME)
     command = "pytest -m long (make test-long)" if long_run else "pytest (make test)"
     for line in timing.write(measurements, step_ms, report, command):
