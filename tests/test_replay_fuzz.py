@@ -249,12 +249,12 @@ def in_a_worker(examples: int) -> tuple[collections.Counter, list[str]]:
 
 
 def fuzz(replay, examples: int, seconds: float | None, report: str, workers: int = 1) -> None:
-    """Replay ``examples`` drawn forward passes, in ``workers`` processes at once, or as many as fit in ``seconds``
-    here; write the counts to ``build/fuzz/replay-REPORT.json``; fail on any event recorded."""
+    """Replay ``examples`` drawn forward passes with ``replay`` here, or in ``workers`` processes of their own, or
+    as many as fit in ``seconds``; write the counts to ``build/fuzz/replay-REPORT.json``; fail on any event."""
     start = time.monotonic()
     if workers == 1:
         outcomes, leaks = replayed(replay, examples, seconds)
-    else:
+    else:  # each worker installs its own hook and warms its own replay up
         outcomes, leaks = in_worker_processes(in_a_worker, examples, workers)
     events = outcomes.pop("recorded an event", 0)
     summary = {
@@ -276,9 +276,9 @@ def test_no_drawn_forward_pass_writes_connects_starts_or_loads_anything(replay):
 
 
 @pytest.mark.long
-def test_ten_thousand_drawn_forward_passes_write_connect_start_or_load_nothing(replay):
-    examples = int(os.environ.get("FUZZ_EXAMPLES", 10_000))
-    fuzz(replay, examples=examples, seconds=None, report="long", workers=min(2, os.cpu_count() or 1))
+def test_ten_thousand_drawn_forward_passes_write_connect_start_or_load_nothing():
+    examples, workers = int(os.environ.get("FUZZ_EXAMPLES", 10_000)), min(2, os.cpu_count() or 1)
+    fuzz(replayer() if workers == 1 else None, examples=examples, seconds=None, report="long", workers=workers)
 
 
 def test_an_honest_forward_pass_replays_with_no_event(replay):

@@ -10,6 +10,7 @@ once), and they must pass, so that a failure is the mutant's doing. Each run's r
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -75,24 +76,15 @@ def run_all(copies: list[Path]) -> dict[str, dict]:
 
 def run_unmutated(copies: list[Path], tests: tuple[str, ...]) -> tuple[int, float, str]:
     """``tests`` on the unmutated ``copies``, a share in each at once: (the worst exit status, seconds, summaries)."""
-    shares = [tests[index :: len(copies)] for index in range(len(copies))]
-    ran: list[tuple[int, float, str]] = []
-    threads = [
-        threading.Thread(target=lambda copy=copy, share=share: ran.append(run_tests(copy, share)))
-        for copy, share in zip(copies, shares, strict=True)
-        if share
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(ran) == len(threads), "a share of the unmutated tests did not finish"
+    shares = [share for share in (tests[index :: len(copies)] for index in range(len(copies))) if share]
+    with concurrent.futures.ThreadPoolExecutor(len(shares)) as pool:
+        ran = list(pool.map(run_tests, copies, shares))
     return max(status for status, _, _ in ran), max(seconds for _, seconds, _ in ran), "; ".join(s for *_, s in ran)
 
 
 @pytest.fixture(scope="module")
 def mutated(tmp_path_factory) -> dict[str, dict]:
-    """The unmutated tests' result in a copy of the course, then each mutant's."""
+    """The unmutated tests' result in the copies of the course, then each mutant's."""
     copies = [copy_of_the_course(tmp_path_factory.mktemp("course")) for _ in range(WORKERS)]
     tests = tuple(sorted({test for mutant in MUTANTS.values() for test in mutant.tests}))
     start = time.monotonic()
