@@ -38,7 +38,10 @@ LESSONS = sorted(
 )
 EXERCISES = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "exercises").glob("*.ipynb"))
 # a number printed beside one of these is a measurement of this machine or a version, not a result
-VOLATILE = re.compile(r"second|\bms\b|\d\s*s\b|\bs\s*\||time|faster|slower|it/s|s/it|torch \d|python \d|version", re.I)
+# ("ms" may end a name, as in float32_step_ms, but not a word such as "items")
+VOLATILE = re.compile(
+    r"second|(?<![a-z])ms\b|\d\s*s\b|\bs\s*\||time|faster|slower|it/s|s/it|torch \d|python \d|version", re.I
+)
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)*(?:[eE][-+]?\d+)?")
 FIGURE = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>")
 

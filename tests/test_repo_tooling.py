@@ -352,6 +352,12 @@ def test_the_colab_comparison_leaves_out_timings_and_figure_placeholders_and_not
         "lesson cell 0 (`results`): printed ['0', '0.485497', '82.82', '1', '0.676682', '75.13'], "
         "the course printed ['0', '0.485497', '82.82', '1', '0.676682', '75.03']"
     ]
+    # the headline record where the CPU has bf16: its step times in ms differ, its accuracies may not
+    record = "train_items: 60000\nfloat32_step_ms: {float32}\nautocast_step_ms: 4.415\nmodel_2_autocast_test_acc: {acc}"
+    course = run_of(record.format(float32="5.682", acc="88.52"))
+    assert differences("lesson", run_of(record.format(float32="4.472", acc="88.52")), course) == []
+    found = differences("lesson", run_of(record.format(float32="4.472", acc="88.62")), course)
+    assert found == ["lesson cell 0 (`results`): printed ['60000', '88.62'], the course printed ['60000', '88.52']"]
 
 
 def test_a_later_target_reads_make_tests_run_only_while_it_is_newer_than_what_the_notebook_depends_on(
