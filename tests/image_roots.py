@@ -87,8 +87,11 @@ def colab_replica() -> dict[str, float | None]:
 
 def main() -> None:
     start = time.monotonic()
-    bare = {"gradescope bookworm": (GRADESCOPE_BASE, "bookworm"), "gradescope bullseye": (TOO_OLD_BASE, "bullseye")}
-    bare["colab trixie"] = (COLAB_BASE, COLAB_RELEASE)
+    bare = {
+        "gradescope bookworm": (GRADESCOPE_BASE, "bookworm"),
+        "gradescope bullseye": (TOO_OLD_BASE, "bullseye"),
+        "colab trixie": (COLAB_BASE, COLAB_RELEASE),
+    }
     with concurrent.futures.ThreadPoolExecutor(len(bare)) as pool:  # three debootstraps wait on the mirror at once
         built = dict(zip(bare, pool.map(lambda root: bare_root(*root), bare.values()), strict=True))
     built["colab replica"] = colab_replica()["build_seconds"]
